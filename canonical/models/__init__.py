@@ -1,0 +1,13 @@
+from canonical.models.changes import ChangeEvent
+from canonical.models.clients import Client
+from canonical.models.contracts import Contract
+from canonical.models.crosswalk import SourceRecord
+from canonical.models.engagements import Engagement, Milestone
+from canonical.models.glossary import GlossaryTerm
+from canonical.models.revenue import RevenueEvent
+from canonical.models.systems import ConnectedSystem
+
+__all__ = [
+    "ChangeEvent", "Client", "ConnectedSystem", "Contract", "Engagement", "GlossaryTerm", "Milestone",
+    "RevenueEvent", "SourceRecord",
+]

@@ -1,0 +1,243 @@
+"""Writes of golden records and their crosswalk: stage a source copy, (re)compute a golden record.
+
+Every write here runs in one transaction with its history rows (simple-history, with the change
+reason and correlation id) and its change event. Unchanged inputs write nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from canonical import survivorship
+from canonical.choices import ChangeOperation
+from canonical.models import ConnectedSystem, SourceRecord
+from canonical.registry import model_for
+from canonical.services.changes import change_event_record
+
+
+@dataclass(frozen=True)
+class StageResult:
+    source_record: SourceRecord
+    created: bool
+    changed: bool
+    stale: bool = False
+
+
+def payload_digest(payload: Mapping[str, Any]) -> str:
+    canonical_json = json.dumps(payload, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+    return hashlib.sha256(canonical_json.encode()).hexdigest()
+
+
+def _json_safe(value: Mapping[str, Any]) -> dict:
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def source_record_stage(
+    *,
+    system: ConnectedSystem,
+    object_type: str,
+    external_id: str,
+    entity_type: str,
+    attributes: Mapping[str, Any],
+    payload: Mapping[str, Any],
+    source_modified_at: datetime | None = None,
+    reason: str = "staged from source",
+) -> StageResult:
+    """Insert or update one platform's copy of a record, keyed by (system, object type, external id).
+
+    The same payload again is a no-op. A copy older (by the platform's own timestamp) than the one
+    already held is ignored, so a late-arriving older update never overwrites a newer one.
+    """
+    model_for(entity_type)  # validates the entity type
+    digest = payload_digest(payload)
+    key = {"system": system, "object_type": object_type, "external_id": str(external_id)}
+    with transaction.atomic():
+        existing = SourceRecord.objects.select_for_update().filter(**key).first()
+        if existing is None:
+            record = SourceRecord(
+                **key, entity_type=entity_type, attributes=_json_safe(attributes), payload=_json_safe(payload),
+                payload_hash=digest, source_modified_at=source_modified_at,
+            )
+            record._change_reason = reason
+            try:
+                with transaction.atomic():
+                    record.save()
+            except IntegrityError:
+                # Another worker staged it first; take the update path against its row.
+                existing = SourceRecord.objects.select_for_update().get(**key)
+            else:
+                return StageResult(record, created=True, changed=True)
+        if existing.payload_hash == digest and not existing.is_deleted:
+            return StageResult(existing, created=False, changed=False)
+        if (
+            source_modified_at is not None
+            and existing.source_modified_at is not None
+            and source_modified_at < existing.source_modified_at
+        ):
+            return StageResult(existing, created=False, changed=False, stale=True)
+        existing.attributes = _json_safe(attributes)
+        existing.payload = _json_safe(payload)
+        existing.payload_hash = digest
+        existing.source_modified_at = source_modified_at
+        existing.is_deleted = False
+        existing.deleted_at = None
+        existing._change_reason = reason
+        existing.save()
+        return StageResult(existing, created=False, changed=True)
+
+
+def _resolve_reference(field: models.ForeignKey, value: Any, system_id: Any) -> Any:
+    """A source refers to a related record by its own id in the same system, or by golden id/UUID."""
+    related = field.related_model
+    if isinstance(value, Mapping):
+        ref = SourceRecord.objects.filter(
+            system_id=value.get("system_id", system_id),
+            object_type=value["object_type"],
+            external_id=str(value["external_id"]),
+        ).values_list("golden_record_id", flat=True).first()
+        return ref
+    if isinstance(value, str) and "-" in value and value[:2].isalpha():
+        return related.objects.filter(golden_id=value).values_list("pk", flat=True).first()
+    return value
+
+
+def _to_field_value(model: type[models.Model], attribute: str, value: Any, system_id: Any) -> Any:
+    field = model._meta.get_field(attribute)
+    if value is None or value == "":
+        return None if field.null or field.is_relation else ""
+    if field.is_relation:
+        return _resolve_reference(field, value, system_id)
+    return field.to_python(value)
+
+
+def _empty(model: type[models.Model], attribute: str) -> Any:
+    field = model._meta.get_field(attribute)
+    if field.null or field.is_relation:
+        return None
+    if field.has_default():
+        return field.get_default()
+    return ""
+
+
+def _active_sources(entity_type: str, golden_pk: Any) -> list[SourceRecord]:
+    return list(
+        SourceRecord.objects.filter(entity_type=entity_type, golden_record_id=golden_pk, is_deleted=False)
+        .select_related("system")
+        .order_by("id")
+    )
+
+
+def _survive(record: models.Model, sources: Sequence[SourceRecord]) -> tuple[dict[str, Any], dict[str, dict]]:
+    model = type(record)
+    views = [
+        survivorship.SourceValues(
+            source_record_id=str(s.pk), system_kind=s.system.kind, system_key=s.system.key,
+            modified_at=s.source_modified_at, attributes=s.attributes,
+        )
+        for s in sources
+    ]
+    system_of = {str(s.pk): s.system_id for s in sources}
+    survivors = survivorship.survive(model.ENTITY_TYPE, model.SURVIVED_ATTRIBUTES, views)
+    values: dict[str, Any] = {}
+    lineage: dict[str, dict] = {}
+    now = timezone.now().isoformat()
+    for attribute in model.SURVIVED_ATTRIBUTES:
+        survivor = survivors.get(attribute)
+        if survivor is None:
+            values[attribute] = _empty(model, attribute)
+            continue
+        values[attribute] = _to_field_value(model, attribute, survivor.value, system_of.get(survivor.source_record_id))
+        lineage[attribute] = {
+            "source_record": survivor.source_record_id, "system": survivor.system, "rule": survivor.rule, "at": now,
+        }
+    return values, lineage
+
+
+def _apply(record: models.Model, values: Mapping[str, Any]) -> list[str]:
+    changed = []
+    for attribute, value in values.items():
+        field = record._meta.get_field(attribute)
+        if getattr(record, field.attname) != value:
+            setattr(record, field.attname, value)
+            changed.append(attribute)
+    return changed
+
+
+def _lineage_changed(old: Mapping[str, dict], new: Mapping[str, dict]) -> bool:
+    strip = lambda lin: {k: {kk: vv for kk, vv in v.items() if kk != "at"} for k, v in lin.items()}  # noqa: E731
+    return strip(old) != strip(new)
+
+
+def golden_record_create(
+    *, entity_type: str, source_records: Sequence[SourceRecord], reason: str
+) -> models.Model:
+    """Create a golden record from one or more source records and attach them to it."""
+    model = model_for(entity_type)
+    if not source_records:
+        raise ValueError("A golden record needs at least one source record")
+    with transaction.atomic():
+        record = model()
+        values, lineage = _survive(record, source_records)
+        _apply(record, values)
+        record.lineage = lineage
+        try:
+            record.full_clean(exclude=["golden_id"])
+        except ValidationError as exc:
+            raise ValidationError({"source": [f"cannot build a {entity_type} golden record: {exc}"]}) from exc
+        record._change_reason = reason
+        record.save()
+        record.refresh_from_db(fields=["golden_id"])
+        for source in source_records:
+            source.golden_record_id = record.pk
+            source._change_reason = f"attached to {record.golden_id}: {reason}"
+            source.save(update_fields=["golden_record_id", "last_changed_at"])
+        change_event_record(
+            record=record, operation=ChangeOperation.CREATED, changed_fields=list(values), reason=reason
+        )
+    return record
+
+
+def golden_record_recompute(*, record: models.Model, reason: str) -> list[str]:
+    """Recompute a golden record from its active source records; returns the attributes that changed.
+
+    Nothing is written when nothing changed. The record's row is locked for the duration, so two
+    recomputes of one record are serialised and its versions and change events stay in order.
+    """
+    model = type(record)
+    with transaction.atomic():
+        locked = model.objects.select_for_update().get(pk=record.pk)
+        sources = _active_sources(model.ENTITY_TYPE, locked.pk)
+        if not sources:
+            return []
+        values, lineage = _survive(locked, sources)
+        changed = _apply(locked, values)
+        if not changed and not _lineage_changed(locked.lineage, lineage):
+            return []
+        locked.lineage = lineage
+        locked.full_clean(exclude=["golden_id"])
+        locked.version += 1
+        locked._change_reason = reason
+        locked.save()
+        if changed:
+            change_event_record(record=locked, operation=ChangeOperation.UPDATED, changed_fields=changed, reason=reason)
+    record.refresh_from_db()
+    return changed
+
+
+def source_record_attach(*, source_record: SourceRecord, record: models.Model, reason: str) -> list[str]:
+    """Attach a source record to an existing golden record and recompute it."""
+    with transaction.atomic():
+        source_record.golden_record_id = record.pk
+        source_record._change_reason = f"attached to {record.golden_id}: {reason}"
+        source_record.save(update_fields=["golden_record_id", "last_changed_at"])
+        return golden_record_recompute(record=record, reason=reason)

@@ -1,0 +1,166 @@
+"""Survivorship: which source's value becomes the golden value, per entity and attribute.
+
+Plain logic over plain values (no ORM), so it is easy to test and the same everywhere it is used.
+The rules are configuration: ``RULES[entity_type][attribute] = Rule(strategy, priority)``. Attributes
+not listed use ``DEFAULT`` (most recent by the platform's own timestamp).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+SOURCE_PRIORITY = "source_priority"
+MOST_RECENT = "most_recent"
+MOST_COMPLETE = "most_complete"
+MOST_FREQUENT = "most_frequent"
+STEWARD_OVERRIDE = "steward_override"
+
+CRM = ("salesforce",)
+PSA = ("certinia", "kantata")
+ERP = ("netsuite", "dynamics365")
+FPA = ("anaplan", "adaptive_planning")
+
+
+@dataclass(frozen=True)
+class Rule:
+    strategy: str = MOST_RECENT
+    # System kinds in order of authority, for SOURCE_PRIORITY; others fall back to most recent.
+    priority: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceValues:
+    """One active source record as survivorship sees it."""
+
+    source_record_id: str
+    system_kind: str
+    system_key: str
+    modified_at: datetime | None
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Survivor:
+    value: Any
+    source_record_id: str | None
+    system: str | None
+    rule: str
+
+
+DEFAULT = Rule(MOST_RECENT)
+
+RULES: dict[str, dict[str, Rule]] = {
+    "client": {
+        # The ERP bills the client: it is authoritative for legal and billing identity.
+        "legal_name": Rule(SOURCE_PRIORITY, ERP + CRM),
+        "tax_id": Rule(SOURCE_PRIORITY, ERP),
+        "billing_street": Rule(SOURCE_PRIORITY, ERP + CRM),
+        "billing_city": Rule(SOURCE_PRIORITY, ERP + CRM),
+        "billing_region": Rule(SOURCE_PRIORITY, ERP + CRM),
+        "billing_postcode": Rule(SOURCE_PRIORITY, ERP + CRM),
+        "billing_country": Rule(SOURCE_PRIORITY, ERP + CRM),
+        "currency": Rule(SOURCE_PRIORITY, ERP + CRM),
+        # The CRM owns the relationship: how the firm refers to the client, its sector, its hierarchy.
+        "display_name": Rule(SOURCE_PRIORITY, CRM),
+        "industry": Rule(SOURCE_PRIORITY, CRM),
+        "parent": Rule(SOURCE_PRIORITY, CRM + ERP),
+        "website_domain": Rule(MOST_FREQUENT),
+    },
+    "engagement": {
+        # Sold in the CRM, delivered in the PSA, billed in the ERP.
+        "name": Rule(SOURCE_PRIORITY, PSA + CRM + ERP),
+        "status": Rule(SOURCE_PRIORITY, PSA + ERP + CRM),
+        "start_date": Rule(SOURCE_PRIORITY, PSA + CRM),
+        "end_date": Rule(SOURCE_PRIORITY, PSA + CRM),
+        "budget_amount": Rule(SOURCE_PRIORITY, CRM + PSA),
+        "currency": Rule(SOURCE_PRIORITY, CRM + ERP),
+        "engagement_type": Rule(SOURCE_PRIORITY, CRM + PSA),
+        "practice": Rule(SOURCE_PRIORITY, PSA + CRM),
+        "delivery_owner": Rule(SOURCE_PRIORITY, PSA),
+        "code": Rule(SOURCE_PRIORITY, PSA + ERP),
+    },
+    "milestone": {
+        "status": Rule(SOURCE_PRIORITY, PSA + ERP),
+        "completed_date": Rule(SOURCE_PRIORITY, PSA),
+        "amount": Rule(SOURCE_PRIORITY, CRM + PSA),
+    },
+    "contract": {
+        "value_amount": Rule(SOURCE_PRIORITY, CRM + ERP),
+        "billing_terms": Rule(SOURCE_PRIORITY, ERP + CRM),
+        "signed_date": Rule(SOURCE_PRIORITY, CRM),
+        "status": Rule(SOURCE_PRIORITY, CRM + ERP),
+    },
+}
+
+
+def _present(value: Any) -> bool:
+    return value is not None and value != "" and value != [] and value != {}
+
+
+def _by_recency(sources: Sequence[SourceValues]) -> list[SourceValues]:
+    # Newest first by the platform's own timestamp; ties broken by id so the result is deterministic.
+    return sorted(
+        sources,
+        key=lambda s: (s.modified_at is not None, s.modified_at or datetime.min, s.source_record_id),
+        reverse=True,
+    )
+
+
+def _pick(sources: Sequence[SourceValues], attribute: str, rule_name: str) -> Survivor | None:
+    for source in sources:
+        value = source.attributes.get(attribute)
+        if _present(value):
+            return Survivor(value, source.source_record_id, source.system_key, rule_name)
+    return None
+
+
+def survive_attribute(attribute: str, rule: Rule, sources: Sequence[SourceValues]) -> Survivor | None:
+    recent = _by_recency(sources)
+    if rule.strategy == SOURCE_PRIORITY:
+        rank = {kind: i for i, kind in enumerate(rule.priority)}
+        ordered = sorted(recent, key=lambda s: rank.get(s.system_kind, len(rank)))
+        chosen = _pick([s for s in ordered if s.system_kind in rank], attribute, SOURCE_PRIORITY)
+        return chosen or _pick(recent, attribute, MOST_RECENT)
+    if rule.strategy == MOST_FREQUENT:
+        values = [s.attributes.get(attribute) for s in recent if _present(s.attributes.get(attribute))]
+        if not values:
+            return None
+        counts = Counter(repr(v) for v in values)
+        best = max(counts.values())
+        # Among equally frequent values, the most recent wins.
+        for source in recent:
+            value = source.attributes.get(attribute)
+            if _present(value) and counts[repr(value)] == best:
+                return Survivor(value, source.source_record_id, source.system_key, MOST_FREQUENT)
+    if rule.strategy == MOST_COMPLETE:
+        candidates = [s for s in recent if _present(s.attributes.get(attribute))]
+        if not candidates:
+            return None
+        best_source = max(candidates, key=lambda s: (len(str(s.attributes[attribute])), -recent.index(s)))
+        return Survivor(best_source.attributes[attribute], best_source.source_record_id, best_source.system_key,
+                        MOST_COMPLETE)
+    return _pick(recent, attribute, MOST_RECENT)
+
+
+def survive(
+    entity_type: str,
+    attributes: Sequence[str],
+    sources: Sequence[SourceValues],
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Survivor]:
+    """The surviving value of each attribute that any source (or a steward override) provides."""
+    rules = RULES.get(entity_type, {})
+    overrides = overrides or {}
+    result: dict[str, Survivor] = {}
+    for attribute in attributes:
+        if attribute in overrides:
+            result[attribute] = Survivor(overrides[attribute], None, None, STEWARD_OVERRIDE)
+            continue
+        survivor = survive_attribute(attribute, rules.get(attribute, DEFAULT), sources)
+        if survivor is not None:
+            result[attribute] = survivor
+    return result

@@ -1,0 +1,26 @@
+"""API scopes: what a consuming system's token may read. One scope per resource."""
+
+READ_CLIENTS = "read:clients"
+READ_ENGAGEMENTS = "read:engagements"
+READ_CONTRACTS = "read:contracts"
+READ_REVENUE_EVENTS = "read:revenue_events"
+READ_GLOSSARY = "read:glossary"
+READ_SYSTEMS = "read:systems"
+
+ALL = {
+    READ_CLIENTS: "Client golden records, their sources, history and changes",
+    READ_ENGAGEMENTS: "Engagements and milestones, their sources, history and changes",
+    READ_CONTRACTS: "Contracts (MSA, SOW, change orders), their sources, history and changes",
+    READ_REVENUE_EVENTS: "Revenue events, their sources and changes",
+    READ_GLOSSARY: "The business glossary",
+    READ_SYSTEMS: "The list of connected systems",
+}
+
+# The scope that guards each entity type (used by the change feed and crosswalk lookups).
+BY_ENTITY_TYPE = {
+    "client": READ_CLIENTS,
+    "engagement": READ_ENGAGEMENTS,
+    "milestone": READ_ENGAGEMENTS,
+    "contract": READ_CONTRACTS,
+    "revenue_event": READ_REVENUE_EVENTS,
+}

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class HubConfig(AppConfig):
+    name = "hub"
+    verbose_name = "Hub"
+
+    def ready(self) -> None:
+        from simple_history.signals import pre_create_historical_record
+
+        from hub.models import set_history_correlation_id
+
+        pre_create_historical_record.connect(set_history_correlation_id, dispatch_uid="hub.correlation_id")

@@ -1,0 +1,43 @@
+"""The Celery app: queues, reliability settings, and correlation ids carried in task headers."""
+
+import os
+
+from celery import Celery, signals
+
+from hub import correlation
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
+
+app = Celery("concord")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+# Separate queues so a slow platform never starves matching or the other direction.
+QUEUES = ("default", "inbound", "match", "outbound")
+app.conf.task_routes = {
+    "connectors.tasks.inbound_*": {"queue": "inbound"},
+    "connectors.tasks.outbound_*": {"queue": "outbound"},
+    "canonical.tasks.match_*": {"queue": "match"},
+}
+app.autodiscover_tasks()
+
+_tokens: dict[str, object] = {}
+
+
+@signals.before_task_publish.connect
+def _propagate_correlation_id(headers: dict | None = None, **kwargs) -> None:
+    cid = correlation.get()
+    if headers is not None and cid and "correlation_id" not in headers:
+        headers["correlation_id"] = cid
+
+
+@signals.task_prerun.connect
+def _bind_correlation_id(task_id: str | None = None, task=None, **kwargs) -> None:
+    cid = correlation.clean(getattr(task.request, "correlation_id", None)) if task else None
+    _tokens[task_id] = correlation.activate(cid or correlation.new_id())
+
+
+@signals.task_postrun.connect
+def _unbind_correlation_id(task_id: str | None = None, **kwargs) -> None:
+    token = _tokens.pop(task_id, None)
+    if token is not None:
+        correlation.deactivate(token)

@@ -1,0 +1,64 @@
+"""Hub-wide models: API clients of consuming systems, and the history base every app shares."""
+
+import hashlib
+import secrets
+import uuid
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+
+from hub import correlation
+
+TOKEN_PREFIX = "cc_"  # noqa: S105 (a public marker, not a secret)
+
+
+class CorrelatedHistory(models.Model):
+    """Base of every historical model: the correlation id of the request or task that made the change."""
+
+    correlation_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+def set_history_correlation_id(sender, history_instance, **kwargs) -> None:
+    """simple-history's pre_create_historical_record receiver (connected in HubConfig.ready)."""
+    if hasattr(history_instance, "correlation_id"):
+        history_instance.correlation_id = correlation.get() or ""
+
+
+class ApiClient(models.Model):
+    """A consuming system that reads the API with a bearer token; what it may read is its scopes.
+
+    The token is shown once when created; only its SHA-256 digest is stored (tokens are 256-bit random,
+    so a fast digest is enough: there is nothing to brute-force).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    token_prefix = models.CharField(max_length=16, unique=True, editable=False)
+    token_digest = models.CharField(max_length=64, editable=False)
+    scopes = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def digest(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @staticmethod
+    def new_token() -> tuple[str, str]:
+        """Return (prefix, token). The prefix is public and finds the row; the rest is the secret."""
+        prefix = secrets.token_hex(4)
+        return prefix, f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes or "*" in self.scopes
