@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from django.db.models import F, Func, Value
+from django.db.models import F, Func, TextField, Value
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -187,7 +187,7 @@ class GlossaryTermViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return GlossaryTerm.objects.annotate(
-            synonyms_text=Func(F("synonyms"), Value(" "), function="array_to_string")
+            synonyms_text=Func(F("synonyms"), Value(" "), function="array_to_string", output_field=TextField())
         ).prefetch_related("related")
 
 

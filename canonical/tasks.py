@@ -1,0 +1,14 @@
+"""Celery entry points of the canonical app: thin, idempotent, one service call each."""
+
+from celery import shared_task
+
+from canonical.services.changes import change_events_sequence
+
+
+@shared_task(name="canonical.tasks.change_events_sequence_task", acks_late=True, ignore_result=True)
+def change_events_sequence_task() -> int:
+    """Give committed change events their feed positions (also done on every feed read)."""
+    total = 0
+    while (done := change_events_sequence()) > 0:
+        total += done
+    return total

@@ -1,0 +1,38 @@
+"""Shared fixtures. Tests run against the real (embedded or configured) PostgreSQL and Redis."""
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from hub.api import scopes
+from hub.api.clients import api_client_create
+
+# The test client speaks plain HTTP; production's HTTPS redirect is tested on its own (test_settings).
+settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture
+def make_api_client(db):
+    """An authenticated DRF test client for a consuming system with the given scopes."""
+
+    def make(*scope_list: str, name: str | None = None) -> APIClient:
+        record, token = api_client_create(name=name or f"consumer-{'-'.join(scope_list) or 'none'}",
+                                          scopes=list(scope_list))
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        client.record = record
+        client.token = token
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api(make_api_client) -> APIClient:
+    """A consuming system holding every read scope."""
+    return make_api_client(*scopes.ALL, name="all-scopes")
+
+
+@pytest.fixture
+def anonymous() -> APIClient:
+    return APIClient()
