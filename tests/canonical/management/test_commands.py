@@ -1,0 +1,96 @@
+"""Management commands: glossary loading and API client administration, with clear errors."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from canonical.models import GlossaryTerm
+from hub.models import ApiClient
+
+
+def run(*args) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_glossary_seed_loads_once_with_real_terms():
+    first = run("load_glossary")
+    again = run("load_glossary")
+
+    assert first.startswith("glossary: ") and "0 updated" in first
+    assert " 0 created, 0 updated," in again
+    count = GlossaryTerm.objects.count()
+    assert count >= 30
+    booking = GlossaryTerm.objects.get(slug="booking")
+    assert booking.domain == "sales" and booking.status == "approved"
+    assert booking.platform_names["salesforce"].startswith("Opportunity")
+    assert booking.related.exists()
+    assert {"backlog", "recognised-revenue", "deferred-revenue", "work-in-progress"} <= set(
+        GlossaryTerm.objects.values_list("slug", flat=True)
+    )
+
+
+@pytest.mark.django_db
+def test_glossary_file_with_unknown_related_term_is_refused_whole(tmp_path):
+    path = tmp_path / "terms.json"
+    path.write_text(json.dumps([
+        {"slug": "alpha", "name": "Alpha", "definition": "A.", "domain": "sales", "owner": "Sales", "status": "draft"},
+        {"slug": "beta", "name": "Beta", "definition": "B.", "domain": "sales", "owner": "Sales", "status": "draft",
+         "related": ["gamma"]},
+    ]))
+
+    with pytest.raises(CommandError, match=r"unknown related terms \['gamma'\]"):
+        run("load_glossary", "--file", str(path))
+
+    assert not GlossaryTerm.objects.filter(slug__in=["alpha", "beta"]).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("content", "message"), [
+    ("{not json", "not valid JSON"),
+    ('{"slug": "x"}', "expected a JSON list"),
+    ('[{"slug": "x", "name": "X"}]', "missing"),
+])
+def test_bad_glossary_files_are_clear_errors(tmp_path, content, message):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+
+    with pytest.raises(CommandError, match=message):
+        run("load_glossary", "--file", str(path))
+
+
+@pytest.mark.django_db
+def test_api_client_create_prints_a_working_token_once(anonymous):
+    out = run("api_client", "create", "finance-bi", "--scope", "read:clients", "--scope", "read:glossary")
+    token = out.strip().splitlines()[-1].split(": ", 1)[1]
+    anonymous.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert anonymous.get("/api/v1/clients/").status_code == 200
+    assert anonymous.get("/api/v1/contracts/").status_code == 403
+    stored = ApiClient.objects.get(name="finance-bi")
+    assert token not in (stored.token_digest, stored.token_prefix)
+    assert stored.scopes == ["read:clients", "read:glossary"]
+
+
+@pytest.mark.django_db
+def test_api_client_rotate_invalidates_the_old_token(anonymous):
+    old = run("api_client", "create", "bi", "--scope", "read:clients").strip().splitlines()[-1].split(": ", 1)[1]
+    new = run("api_client", "rotate", "bi").strip().split(": ", 1)[1]
+
+    anonymous.credentials(HTTP_AUTHORIZATION=f"Bearer {old}")
+    assert anonymous.get("/api/v1/clients/").status_code == 401
+    anonymous.credentials(HTTP_AUTHORIZATION=f"Bearer {new}")
+    assert anonymous.get("/api/v1/clients/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_api_client_unknown_scope_is_refused():
+    with pytest.raises(CommandError, match="unknown scopes"):
+        run("api_client", "create", "x", "--scope", "write:everything")
+
+    assert not ApiClient.objects.filter(name="x").exists()
