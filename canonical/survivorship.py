@@ -64,6 +64,7 @@ RULES: dict[str, dict[str, Rule]] = {
         "billing_postcode": Rule(SOURCE_PRIORITY, ERP + CRM),
         "billing_country": Rule(SOURCE_PRIORITY, ERP + CRM),
         "currency": Rule(SOURCE_PRIORITY, ERP + CRM),
+        "country": Rule(SOURCE_PRIORITY, ERP + CRM),
         # The CRM owns the relationship: how the firm refers to the client, its sector, its hierarchy.
         "display_name": Rule(SOURCE_PRIORITY, CRM),
         "industry": Rule(SOURCE_PRIORITY, CRM),

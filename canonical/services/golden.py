@@ -97,18 +97,22 @@ def source_record_stage(
 
 
 def _resolve_reference(field: models.ForeignKey, value: Any, system_id: Any) -> Any:
-    """A source refers to a related record by its own id in the same system, or by golden id/UUID."""
+    """A source refers to a related record by its id in a platform (its own by default, or ``"system": key``),
+    or by golden id or UUID. A reference that resolves to nothing is an error naming it, never a silent null."""
     related = field.related_model
     if isinstance(value, Mapping):
-        ref = SourceRecord.objects.filter(
-            system_id=value.get("system_id", system_id),
-            object_type=value["object_type"],
-            external_id=str(value["external_id"]),
-        ).values_list("golden_record_id", flat=True).first()
-        return ref
-    if isinstance(value, str) and "-" in value and value[:2].isalpha():
-        return related.objects.filter(golden_id=value).values_list("pk", flat=True).first()
-    return value
+        sources = SourceRecord.objects.filter(object_type=value["object_type"], external_id=str(value["external_id"]))
+        sources = sources.filter(system__key=value["system"]) if value.get("system") else sources.filter(
+            system_id=system_id
+        )
+        resolved = sources.values_list("golden_record_id", flat=True).first()
+    elif isinstance(value, str) and value[:2].isalpha() and "-" in value:
+        resolved = related.objects.filter(golden_id=value.upper()).values_list("pk", flat=True).first()
+    else:
+        resolved = related.objects.filter(pk=value).values_list("pk", flat=True).first()
+    if resolved is None:
+        raise ValidationError({field.name: [f"reference {value!r} does not resolve to a golden {related.__name__}"]})
+    return resolved
 
 
 def _to_field_value(model: type[models.Model], attribute: str, value: Any, system_id: Any) -> Any:
@@ -185,12 +189,17 @@ def golden_record_create(
     model = model_for(entity_type)
     if not source_records:
         raise ValueError("A golden record needs at least one source record")
+    for source in source_records:
+        if source.entity_type != entity_type:
+            raise ValueError(f"source {source} feeds a {source.entity_type}, not a {entity_type}")
+        if source.golden_record_id is not None:
+            raise ValueError(f"source {source} already belongs to golden record {source.golden_record_id}")
     with transaction.atomic():
         record = model()
-        values, lineage = _survive(record, source_records)
-        _apply(record, values)
-        record.lineage = lineage
         try:
+            values, lineage = _survive(record, source_records)
+            _apply(record, values)
+            record.lineage = lineage
             record.full_clean(exclude=["golden_id"])
         except ValidationError as exc:
             raise ValidationError({"source": [f"cannot build a {entity_type} golden record: {exc}"]}) from exc

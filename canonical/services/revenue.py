@@ -92,6 +92,10 @@ def revenue_event_record(
 
 def _attach(event: RevenueEvent, source_records: Sequence[SourceRecord]) -> None:
     for source in source_records:
+        if source.entity_type != event.ENTITY_TYPE:
+            raise ValueError(f"source {source} feeds a {source.entity_type}, not a revenue event")
+        if source.golden_record_id not in (None, event.pk):
+            raise ValueError(f"source {source} already belongs to golden record {source.golden_record_id}")
         if source.golden_record_id != event.pk:
             source.golden_record_id = event.pk
             source._change_reason = f"attached to {event.golden_id}"

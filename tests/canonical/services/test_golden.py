@@ -117,7 +117,7 @@ def test_engagement_whose_client_is_unknown_is_refused_and_nothing_is_written(sa
                 client={"object_type": "Account", "external_id": "missing"}).source_record
     events = ChangeEvent.objects.count()
 
-    with pytest.raises(ValidationError, match="cannot build a engagement golden record"):
+    with pytest.raises(ValidationError, match="reference .* does not resolve to a golden Client"):
         golden_record_create(entity_type="engagement", source_records=[opp], reason="load")
 
     assert ChangeEvent.objects.count() == events
@@ -145,3 +145,29 @@ def test_revenue_event_same_key_different_facts_is_a_conflict(db):
 
     with pytest.raises(IdempotencyConflict, match="different amount"):
         revenue_event_record(fact=RevenueFact(amount="999.00", **base))
+
+
+def test_a_source_already_in_a_golden_record_is_not_silently_moved(salesforce):
+    sf = stage(salesforce, "001A", legal_name="Acme Ltd").source_record
+    golden_record_create(entity_type="client", source_records=[sf], reason="load")
+
+    with pytest.raises(ValueError, match="already belongs to golden record"):
+        golden_record_create(entity_type="client", source_records=[sf], reason="again")
+
+    assert Client.objects.count() == 1
+
+
+def test_a_source_of_another_entity_type_is_refused(salesforce):
+    opp = stage(salesforce, "006B", object_type="Opportunity", entity_type="engagement", name="x").source_record
+
+    with pytest.raises(ValueError, match="feeds a engagement, not a client"):
+        golden_record_create(entity_type="client", source_records=[opp], reason="load")
+
+
+def test_reference_into_another_system_by_its_key(salesforce, netsuite):
+    customer = stage(netsuite, "9", object_type="customer", legal_name="Acme Limited").source_record
+    client = golden_record_create(entity_type="client", source_records=[customer], reason="load")
+    opp = stage(salesforce, "006B", object_type="Opportunity", entity_type="engagement", name="Audit",
+                client={"system": "netsuite", "object_type": "customer", "external_id": "9"}).source_record
+
+    assert golden_record_create(entity_type="engagement", source_records=[opp], reason="load").client_id == client.pk
