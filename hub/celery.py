@@ -20,19 +20,21 @@ app.conf.task_routes = {
 }
 app.autodiscover_tasks()
 
+# Celery's own request.correlation_id is the task id (an AMQP property), so ours travels under its own name.
+HEADER = "concord_correlation_id"
 _tokens: dict[str, object] = {}
 
 
 @signals.before_task_publish.connect
 def _propagate_correlation_id(headers: dict | None = None, **kwargs) -> None:
     cid = correlation.get()
-    if headers is not None and cid and "correlation_id" not in headers:
-        headers["correlation_id"] = cid
+    if headers is not None and cid and HEADER not in headers:
+        headers[HEADER] = cid
 
 
 @signals.task_prerun.connect
 def _bind_correlation_id(task_id: str | None = None, task=None, **kwargs) -> None:
-    cid = correlation.clean(getattr(task.request, "correlation_id", None)) if task else None
+    cid = correlation.clean(getattr(task.request, HEADER, None)) if task else None
     _tokens[task_id] = correlation.activate(cid or correlation.new_id())
 
 

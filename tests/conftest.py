@@ -4,8 +4,15 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
+from hub import embedded
 from hub.api import scopes
 from hub.api.clients import api_client_create
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Stop the embedded servers if this test run is what started them (a running `make run` keeps its own)."""
+    embedded.stop_started()
+
 
 # The test client speaks plain HTTP; production's HTTPS redirect is tested on its own (test_settings).
 settings.SECURE_SSL_REDIRECT = False

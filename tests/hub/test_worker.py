@@ -11,6 +11,7 @@ from canonical.models import ChangeEvent
 from canonical.services.changes import change_event_record
 from canonical.tasks import change_events_sequence_task
 from hub import embedded
+from hub.celery import HEADER
 from tests.factories.canonical import ClientFactory
 
 
@@ -47,7 +48,7 @@ def test_worker_sequences_the_change_feed(worker):
     assert ChangeEvent.objects.get(record_id=client.pk).position is None
 
     with Connection(worker.broker_url) as conn:
-        change_events_sequence_task.apply_async(connection=conn, headers={"correlation_id": "from-test"})
+        change_events_sequence_task.apply_async(connection=conn, headers={HEADER: "from-test"})
 
     deadline = time.monotonic() + 60
     while ChangeEvent.objects.get(record_id=client.pk).position is None:
@@ -55,3 +56,7 @@ def test_worker_sequences_the_change_feed(worker):
         assert time.monotonic() < deadline, "the worker did not run the task within 60 s"
         time.sleep(0.2)
     assert ChangeEvent.objects.get(record_id=client.pk).position >= 1
+    worker.terminate()
+    log = worker.communicate(timeout=30)[0]
+    # The correlation id sent in the task's headers is the one the worker logged the task under.
+    assert "succeeded" in log and "correlation_id=from-test" in log

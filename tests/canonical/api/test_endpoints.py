@@ -128,3 +128,16 @@ def test_api_root_lists_resources(api):
 
     assert response.status_code == 200
     assert {"clients", "engagements", "contracts", "revenue-events", "glossary"} <= set(response.json())
+
+
+def test_throttled_client_gets_429_problem(make_api_client, monkeypatch):
+    from hub.api.throttling import ApiClientRateThrottle
+
+    monkeypatch.setattr(ApiClientRateThrottle, "rate", "2/min", raising=False)
+    client = make_api_client(scopes.READ_CLIENTS)
+
+    statuses = [client.get("/api/v1/clients/").status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
+    throttled = client.get("/api/v1/clients/")
+    assert throttled.json()["status"] == 429 and "Retry-After" in throttled
