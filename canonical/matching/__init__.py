@@ -1,0 +1,1 @@
+"""Matching: plain functions over plain values, no ORM."""

@@ -1,0 +1,202 @@
+"""The matching engine: normalise, block, compare, learn m/u by EM, score, threshold, cluster.
+
+It works on columns of plain strings (one list per field), so the hub's batch re-match, the CSV command
+and the benchmark all run the very same code; the hub's online path scores a record against its
+candidates with the same comparators and the model learnt here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from canonical.matching import normalise
+from canonical.matching.blocking import candidate_pairs, rules_for
+from canonical.matching.compare import LEVELS, Column, compare, prepare_column
+from canonical.matching.scoring import (
+    U_FLOOR,
+    Model,
+    auto_match_threshold,
+    expectation_maximisation,
+    level_frequencies,
+    match_weights,
+    probability,
+)
+from canonical.matching.spec import MatchSpec, Thresholds
+
+RANDOM_PAIRS = 1_000_000
+TRAINING_PAIRS = 500_000
+NO_TF_TYPES = frozenset({"number", "date"})
+
+_NORMALISERS: dict[str, Callable[[str, str], str]] = {
+    "exact": lambda v, c: normalise.exact(v),
+    "string": lambda v, c: normalise.text(v),
+    "name": lambda v, c: normalise.person_name(v),
+    "company_name": lambda v, c: normalise.company_name(v),
+    "date": lambda v, c: normalise.date(v),
+    "number": lambda v, c: normalise.number(v),
+    "postcode": lambda v, c: normalise.postcode(v, c or None),
+    "address": lambda v, c: normalise.address(v),
+    "phone": lambda v, c: normalise.phone(v, c or None),
+    "email": lambda v, c: normalise.email(v),
+    "domain": lambda v, c: normalise.domain(v),
+    "tax_id": lambda v, c: normalise.tax_id(v, c or None),
+}
+
+
+def normalise_values(field_type: str, values: Sequence[str], countries: Sequence[str] | None = None) -> list[str]:
+    fn = _NORMALISERS[field_type]
+    if countries is None:
+        return [fn(v, "") if v else "" for v in values]
+    return [fn(v, c) if v else "" for v, c in zip(values, countries, strict=True)]
+
+
+@dataclass
+class MatchResult:
+    """Clusters of record indexes, the scored pairs worth keeping, and how the engine decided."""
+
+    cluster: np.ndarray  # cluster label per record index
+    left: np.ndarray
+    right: np.ndarray
+    probability: np.ndarray
+    contributions: np.ndarray  # per pair and field: log2 Bayes factor (with tf adjustment)
+    gamma: np.ndarray
+    thresholds: Thresholds
+    model: Model
+    stats: dict = field(default_factory=dict)
+
+
+def prepare(spec: MatchSpec, columns: Mapping[str, Sequence[str]]) -> dict[str, Column]:
+    """Normalise every compared field (once per record) and factorise it for comparison."""
+    countries: dict[str, list[str]] = {}
+    prepared = {}
+    for f in spec.fields:
+        country = None
+        if f.country_field:
+            if f.country_field not in countries:
+                countries[f.country_field] = [normalise.country(v) if v else "" for v in columns[f.country_field]]
+            country = countries[f.country_field]
+        prepared[f.name] = prepare_column(f.type, normalise_values(f.type, columns[f.name], country))
+    return prepared
+
+
+def comparison_matrix(spec: MatchSpec, prepared: Mapping[str, Column], left: np.ndarray,
+                      right: np.ndarray) -> np.ndarray:
+    gamma = np.empty((len(left), len(spec.fields)), dtype=np.int8)
+    for i, f in enumerate(spec.fields):
+        gamma[:, i] = compare(prepared[f.name], left, right)
+    return gamma
+
+
+def tf_adjustments(spec: MatchSpec, model: Model, prepared: Mapping[str, Column], left: np.ndarray,
+                   gamma: np.ndarray) -> np.ndarray:
+    """log2(u_exact / frequency of the agreed value) on exact agreements of tf-adjusted fields."""
+    adjustment = np.zeros(gamma.shape, dtype=np.float64)
+    for i, f in enumerate(spec.fields):
+        if not f.tf_adjust or f.type in NO_TF_TYPES:
+            continue
+        exact = np.flatnonzero(gamma[:, i] == 0)
+        column = prepared[f.name]
+        freq = column.frequency[column.codes[left[exact]]]
+        adjustment[exact, i] = np.log2(model.u[i][0] / np.maximum(freq, U_FLOOR))
+    return adjustment
+
+
+def _random_pairs(n: int, source: np.ndarray | None, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    count = int(min(RANDOM_PAIRS, n * (n - 1) // 2))
+    if source is None:
+        left = rng.integers(0, n, count)
+        right = rng.integers(0, n, count)
+        keep = left != right
+        return left[keep], right[keep]
+    first, second = np.flatnonzero(source == 0), np.flatnonzero(source == 1)
+    return rng.choice(first, count), rng.choice(second, count)
+
+
+def _deterministic(spec: MatchSpec, gamma: np.ndarray) -> np.ndarray:
+    hit = np.zeros(len(gamma), dtype=bool)
+    index = {f.name: i for i, f in enumerate(spec.fields)}
+    for rule in spec.deterministic:
+        hit |= np.all(np.stack([gamma[:, index[name]] == 0 for name in rule], axis=1), axis=1)
+    return hit
+
+
+def train(spec: MatchSpec, prepared: Mapping[str, Column], pairs, source: np.ndarray | None,
+          n: int, seed: int = 0) -> Model:
+    """u from random pairs, then one EM session per blocking rule, then the prior over all candidates."""
+    rng = np.random.default_rng(seed)
+    n_levels = [len(LEVELS[f.type]) for f in spec.fields]
+    rl, rr = _random_pairs(n, source, rng)
+    u = level_frequencies(comparison_matrix(spec, prepared, rl, rr), n_levels)
+    index = {f.name: i for i, f in enumerate(spec.fields)}
+    estimates: list[list[np.ndarray]] = [[] for _ in spec.fields]
+    iterations = 0
+    for label, (left, right) in pairs.by_rule.items():
+        if len(left) == 0:
+            continue
+        if len(left) > TRAINING_PAIRS:
+            pick = rng.choice(len(left), TRAINING_PAIRS, replace=False)
+            left, right = left[pick], right[pick]
+        held_out = frozenset(index[name] for name in label.removeprefix("tokens:").split("+"))
+        m, _, its = expectation_maximisation(comparison_matrix(spec, prepared, left, right), n_levels, u,
+                                             held_out=held_out)
+        iterations += its
+        for f in range(len(spec.fields)):
+            if f not in held_out:
+                estimates[f].append(m[f])
+    m = [np.mean(est, axis=0) if est else _untrained_m(n) for est, n in zip(estimates, n_levels, strict=True)]
+    return Model(list(spec.field_names), [LEVELS[f.type] for f in spec.fields], m, u, 0.1,
+                 [f.tf_adjust and f.type not in NO_TF_TYPES for f in spec.fields], iterations)
+
+
+def _untrained_m(n_levels: int) -> np.ndarray:
+    from canonical.matching.scoring import default_m
+
+    return default_m(n_levels)
+
+
+def run(spec: MatchSpec, columns: Mapping[str, Sequence[str]], *, source: np.ndarray | None = None,
+        model: Model | None = None, seed: int = 0) -> MatchResult:
+    """Dedupe (or, with ``source`` of 0/1 per record, link) the records given as columns."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    n = len(columns[spec.id_field])
+    prepared = prepare(spec, columns)
+    timings["normalise_s"] = time.perf_counter() - started
+    mark = time.perf_counter()
+    pairs = candidate_pairs(
+        rules_for(spec, {k: c.codes for k, c in prepared.items()}), {k: c.codes for k, c in prepared.items()},
+        {k: c.values for k, c in prepared.items()},
+        max_block=spec.max_block_size, source=source,
+    )
+    timings["blocking_s"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    gamma = comparison_matrix(spec, prepared, pairs.left, pairs.right)
+    timings["compare_s"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    if model is None:
+        model = train(spec, prepared, pairs, source, n, seed)
+        n_levels = [len(lv) for lv in model.levels]
+        _, model.prior, _ = expectation_maximisation(gamma, n_levels, model.u, m=model.m, fix_m=True)
+    timings["train_s"] = time.perf_counter() - mark
+    weights, contributions = match_weights(model, gamma, tf_adjustments(spec, model, prepared, pairs.left, gamma))
+    prob = probability(weights)
+    prob[_deterministic(spec, gamma)] = 1.0
+    thresholds = spec.thresholds
+    if thresholds is None:
+        match = auto_match_threshold(prob)
+        thresholds = Thresholds(match=match, review=max(0.05, min(0.2, match)))
+    matched = prob >= thresholds.match
+    graph = coo_matrix((np.ones(int(matched.sum())), (pairs.left[matched], pairs.right[matched])), shape=(n, n))
+    _, cluster = connected_components(graph, directed=False)
+    keep = prob >= thresholds.review
+    timings["total_s"] = time.perf_counter() - started
+    stats = {"records": n, "candidate_pairs": int(len(pairs.left)), "matched_pairs": int(matched.sum()),
+             "em_iterations": model.iterations, "prior": model.prior, **timings}
+    return MatchResult(cluster, pairs.left[keep], pairs.right[keep], prob[keep], contributions[keep], gamma[keep],
+                       thresholds, model, stats)
