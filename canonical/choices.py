@@ -76,6 +76,7 @@ class RevenueEventKind(models.TextChoices):
 class ChangeOperation(models.TextChoices):
     CREATED = "created", "Created"
     UPDATED = "updated", "Updated"
+    MERGED = "merged", "Merged into another record"
     DEACTIVATED = "deactivated", "Deactivated"
 
 
@@ -89,3 +90,21 @@ class GlossaryStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     APPROVED = "approved", "Approved"
     DEPRECATED = "deprecated", "Deprecated"
+
+
+class MatchOutcome(models.TextChoices):
+    DETERMINISTIC = "deterministic", "Matched by a deterministic rule"
+    AUTO_MATCH = "auto_match", "Matched above the match threshold"
+    REVIEW = "review", "Grey zone: new golden record, potential match opened"
+    NEW = "new", "No match: new golden record"
+    STEWARD_MERGE = "steward_merge", "Moved by a steward's merge"
+    STEWARD_UNMERGE = "steward_unmerge", "Moved by a steward's unmerge"
+    REMATCH = "rematch", "Moved by a batch re-match"
+
+
+class PotentialMatchStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DEFERRED = "deferred", "Deferred"
+    MERGED = "merged", "Merged"
+    NOT_A_MATCH = "not_a_match", "Not a match"
+    SUPERSEDED = "superseded", "Superseded"

@@ -71,8 +71,10 @@ class MatchResult:
     stats: dict = field(default_factory=dict)
 
 
-def prepare(spec: MatchSpec, columns: Mapping[str, Sequence[str]]) -> dict[str, Column]:
+def prepare(spec: MatchSpec, columns: Mapping[str, Sequence[str]], *, normalised: bool = False) -> dict[str, Column]:
     """Normalise every compared field (once per record) and factorise it for comparison."""
+    if normalised:
+        return {f.name: prepare_column(f.type, columns[f.name]) for f in spec.fields}
     countries: dict[str, list[str]] = {}
     prepared = {}
     for f in spec.fields:
@@ -160,13 +162,33 @@ def _untrained_m(n_levels: int) -> np.ndarray:
     return default_m(n_levels)
 
 
+def clusters_of(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Connected components: records joined by a chain of matched pairs form one cluster."""
+    graph = coo_matrix((np.ones(len(left)), (left, right)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def score(spec: MatchSpec, model: Model, prepared: Mapping[str, Column], left: np.ndarray,
+          right: np.ndarray, gamma: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(probability, contributions, gamma) of each pair: the one scoring path of batch and online."""
+    if gamma is None:
+        gamma = comparison_matrix(spec, prepared, left, right)
+    weights, contributions = match_weights(model, gamma, tf_adjustments(spec, model, prepared, left, gamma))
+    prob = probability(weights)
+    for i, f in enumerate(spec.fields):
+        if f.required:
+            prob[gamma[:, i] == len(LEVELS[f.type]) - 1] = 0.0
+    prob[_deterministic(spec, gamma)] = 1.0
+    return prob, contributions, gamma
+
+
 def run(spec: MatchSpec, columns: Mapping[str, Sequence[str]], *, source: np.ndarray | None = None,
-        model: Model | None = None, seed: int = 0) -> MatchResult:
+        model: Model | None = None, seed: int = 0, normalised: bool = False) -> MatchResult:
     """Dedupe (or, with ``source`` of 0/1 per record, link) the records given as columns."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     n = len(columns[spec.id_field])
-    prepared = prepare(spec, columns)
+    prepared = prepare(spec, columns, normalised=normalised)
     timings["normalise_s"] = time.perf_counter() - started
     mark = time.perf_counter()
     pairs = candidate_pairs(
@@ -184,16 +206,15 @@ def run(spec: MatchSpec, columns: Mapping[str, Sequence[str]], *, source: np.nda
         n_levels = [len(lv) for lv in model.levels]
         _, model.prior, _ = expectation_maximisation(gamma, n_levels, model.u, m=model.m, fix_m=True)
     timings["train_s"] = time.perf_counter() - mark
-    weights, contributions = match_weights(model, gamma, tf_adjustments(spec, model, prepared, pairs.left, gamma))
-    prob = probability(weights)
-    prob[_deterministic(spec, gamma)] = 1.0
+    mark = time.perf_counter()
+    prob, contributions, gamma = score(spec, model, prepared, pairs.left, pairs.right, gamma)
+    timings["score_s"] = time.perf_counter() - mark
     thresholds = spec.thresholds
     if thresholds is None:
         match = auto_match_threshold(prob)
         thresholds = Thresholds(match=match, review=max(0.05, min(0.2, match)))
     matched = prob >= thresholds.match
-    graph = coo_matrix((np.ones(int(matched.sum())), (pairs.left[matched], pairs.right[matched])), shape=(n, n))
-    _, cluster = connected_components(graph, directed=False)
+    cluster = clusters_of(n, pairs.left[matched], pairs.right[matched])
     keep = prob >= thresholds.review
     timings["total_s"] = time.perf_counter() - started
     stats = {"records": n, "candidate_pairs": int(len(pairs.left)), "matched_pairs": int(matched.sum()),

@@ -56,6 +56,13 @@ def default_m(n_levels: int) -> np.ndarray:
     return m / m.sum()
 
 
+def default_u(n_levels: int) -> np.ndarray:
+    """A cold-start guess of u before any training: different entities rarely agree."""
+    u = np.array([0.002 * 4**i for i in range(n_levels - 1)] + [0.0])
+    u[-1] = 1.0 - u.sum()
+    return u
+
+
 def level_frequencies(gamma: np.ndarray, n_levels: Sequence[int]) -> list[np.ndarray]:
     result = []
     for f, n in enumerate(n_levels):

@@ -7,6 +7,8 @@ The same shape configures the hub's matching (per entity type) and ``manage.py d
                 {"name": "vat", "type": "tax_id", "country_field": "country"}],
      "blocking": [["vat"], ["postcode", "name"]],        # optional: chosen automatically when absent
      "deterministic": [["vat"]],                          # optional: agreeing on these always matches
+     # a field may also say "required": true (a complete disagreement on it rules a pair out),
+     # "tf_adjust": false (no term-frequency adjustment) and "country_field" (see FieldSpec)
      "thresholds": "auto"}                                # or {"match": 0.9, "review": 0.5}
 """
 
@@ -37,6 +39,9 @@ class FieldSpec:
     country_field: str | None = None
     # Term-frequency adjustment: agreeing on a common value counts less than agreeing on a rare one.
     tf_adjust: bool = True
+    # A complete disagreement on a required field rules the pair out, whatever else agrees (two companies
+    # in one building share an address, not a name), unless a deterministic rule matched.
+    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,7 +106,8 @@ def parse_spec(data: Mapping[str, Any]) -> MatchSpec:
         country_field = raw.get("country_field")
         if country_field is not None and not isinstance(country_field, str):
             raise ConfigError(f"field {raw['name']!r}: 'country_field' must be a column name")
-        fields.append(FieldSpec(raw["name"], ftype, country_field, bool(raw.get("tf_adjust", True))))
+        fields.append(FieldSpec(raw["name"], ftype, country_field, bool(raw.get("tf_adjust", True)),
+                                bool(raw.get("required", False))))
     names = [f.name for f in fields]
     if len(set(names)) != len(names):
         raise ConfigError("'fields' names a column twice")

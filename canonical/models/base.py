@@ -47,6 +47,11 @@ class GoldenRecord(models.Model):
     SURVIVED_ATTRIBUTES: ClassVar[tuple[str, ...]]
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # A merged-away record stays, pointing at its survivor: its golden id keeps resolving, and the merge
+    # can be undone. Reads of live records leave merged ones out.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     lineage = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

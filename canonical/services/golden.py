@@ -96,16 +96,25 @@ def source_record_stage(
         return StageResult(existing, created=False, changed=True)
 
 
+def reference_resolve(*, value: Mapping[str, Any], system_id: Any) -> Any:
+    """The golden record a platform reference points at: ``{"object_type", "external_id"[, "system"]}``,
+    in the referring record's own system unless ``system`` (a key) names another. None if unknown."""
+    sources = SourceRecord.objects.filter(
+        object_type=value.get("object_type"), external_id=str(value.get("external_id"))
+    )
+    if value.get("system"):
+        sources = sources.filter(system__key=value["system"])
+    else:
+        sources = sources.filter(system_id=system_id)
+    return sources.values_list("golden_record_id", flat=True).first()
+
+
 def _resolve_reference(field: models.ForeignKey, value: Any, system_id: Any) -> Any:
     """A source refers to a related record by its id in a platform (its own by default, or ``"system": key``),
     or by golden id or UUID. A reference that resolves to nothing is an error naming it, never a silent null."""
     related = field.related_model
     if isinstance(value, Mapping):
-        sources = SourceRecord.objects.filter(object_type=value["object_type"], external_id=str(value["external_id"]))
-        sources = sources.filter(system__key=value["system"]) if value.get("system") else sources.filter(
-            system_id=system_id
-        )
-        resolved = sources.values_list("golden_record_id", flat=True).first()
+        resolved = reference_resolve(value=value, system_id=system_id)
     elif isinstance(value, str) and value[:2].isalpha() and "-" in value:
         resolved = related.objects.filter(golden_id=value.upper()).values_list("pk", flat=True).first()
     else:

@@ -1,0 +1,131 @@
+"""Matching state: rules per entity type, the indexed match view of each source record, decisions,
+potential matches for stewards, and "not a match" memory."""
+
+import uuid
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from canonical.choices import EntityType, MatchOutcome, PotentialMatchStatus
+from hub.models import CorrelatedHistory
+
+
+class MatchConfiguration(models.Model):
+    """The match rules of one entity type (same shape as a dedupe_csv configuration, over canonical
+    attributes) and the weights learnt for them. Seeded from canonical/seeds/match_rules/; every change
+    is versioned with history, and is applied only after a dry run has shown its impact."""
+
+    entity_type = models.CharField(max_length=32, choices=EntityType.choices, unique=True)
+    spec = models.JSONField(help_text="fields, blocking, deterministic rules and thresholds")
+    parameters = models.JSONField(default=dict, blank=True, help_text="m/u probabilities and prior, learnt by EM")
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(bases=[CorrelatedHistory])
+
+    def __str__(self) -> str:
+        return f"{self.entity_type} rules v{self.version}"
+
+
+class MatchRecord(models.Model):
+    """One source record as matching sees it: normalised values, and the keys the blocking indexes serve.
+
+    Normalised once when the source record is staged, never per comparison. ``block_keys`` holds one
+    ``field=value`` string per blocking rule (GIN), ``name_key`` the normalised name (trigram GIN).
+    """
+
+    source_record = models.OneToOneField(
+        "canonical.SourceRecord", primary_key=True, on_delete=models.CASCADE, related_name="match_record"
+    )
+    entity_type = models.CharField(max_length=32, choices=EntityType.choices)
+    golden_record_id = models.UUIDField(null=True, blank=True)
+    values = models.JSONField(default=dict)
+    block_keys = ArrayField(models.CharField(max_length=300), default=list)
+    name_key = models.CharField(max_length=300, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        indexes = [
+            GinIndex(fields=["block_keys"], name="match_block_keys"),
+            GinIndex(fields=["name_key"], name="match_name_trgm", opclasses=["gin_trgm_ops"]),
+            models.Index(fields=["entity_type", "golden_record_id"], name="match_entity_golden"),
+        ]
+
+    def __str__(self) -> str:
+        return f"match view of {self.source_record_id}"
+
+
+class MatchDecision(models.Model):
+    """Why a source record is where it is: the best candidate, its score, each comparison's weight."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    source_record = models.ForeignKey("canonical.SourceRecord", on_delete=models.CASCADE, related_name="decisions")
+    entity_type = models.CharField(max_length=32, choices=EntityType.choices)
+    outcome = models.CharField(max_length=32, choices=MatchOutcome.choices)
+    golden_record_id = models.UUIDField(null=True, blank=True, help_text="Where the source record went.")
+    candidate_golden_id = models.UUIDField(null=True, blank=True, help_text="The best-scoring other golden record.")
+    score = models.FloatField(null=True, blank=True, help_text="Match probability against the candidate.")
+    contributions = models.JSONField(default=dict, blank=True, help_text="field -> {level, weight}")
+    config_version = models.PositiveIntegerField(default=0)
+    actor = models.CharField(max_length=150, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    correlation_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["source_record", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} {self.score}"
+
+
+class PotentialMatch(models.Model):
+    """Two golden records that may be one: a grey-zone score, waiting for a steward's decision."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    entity_type = models.CharField(max_length=32, choices=EntityType.choices)
+    record_a = models.UUIDField(help_text="The lower UUID of the pair (pairs are stored in one order).")
+    record_b = models.UUIDField()
+    score = models.FloatField()
+    contributions = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=PotentialMatchStatus.choices, default=PotentialMatchStatus.OPEN)
+    decided_by = models.CharField(max_length=150, blank=True)
+    decision_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords(bases=[CorrelatedHistory])
+
+    class Meta:
+        ordering = ["-score", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["entity_type", "record_a", "record_b"], name="potential_match_pair"),
+            models.CheckConstraint(condition=models.Q(record_a__lt=models.F("record_b")), name="potential_match_order"),
+        ]
+        indexes = [models.Index(fields=["status", "entity_type", "-score"])]
+
+    def __str__(self) -> str:
+        return f"{self.entity_type} {self.record_a} ~ {self.record_b} ({self.score:.2f})"
+
+
+class NotAMatch(models.Model):
+    """A steward's word that two golden records are different: never suggested or auto-merged again."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    entity_type = models.CharField(max_length=32, choices=EntityType.choices)
+    record_a = models.UUIDField()
+    record_b = models.UUIDField()
+    actor = models.CharField(max_length=150, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(bases=[CorrelatedHistory])
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["entity_type", "record_a", "record_b"], name="not_a_match_pair"),
+            models.CheckConstraint(condition=models.Q(record_a__lt=models.F("record_b")), name="not_a_match_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_a} != {self.record_b}"

@@ -1,0 +1,313 @@
+"""Matching inside the hub: keep each source record's match view, and match a record on arrival.
+
+The online path uses the batch engine's own normaliser, comparators and scoring (canonical.matching),
+with candidates found through the Postgres blocking indexes (GIN on block keys, trigram on the name),
+so matching one record never scans the table, and online and batch reach the same decisions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.core.cache import cache
+from django.db import models, transaction
+from django.db.models import Q
+
+from canonical.choices import MatchOutcome, PotentialMatchStatus
+from canonical.matching import normalise
+from canonical.matching.compare import LEVELS, MISSING, prepare_column
+from canonical.matching.engine import normalise_values, score
+from canonical.matching.scoring import Model, default_m, default_u
+from canonical.matching.spec import MatchSpec, Thresholds, parse_spec
+from canonical.models import MatchConfiguration, MatchDecision, MatchRecord, NotAMatch, PotentialMatch, SourceRecord
+from canonical.registry import model_for
+from canonical.services.golden import (
+    golden_record_create,
+    golden_record_recompute,
+    reference_resolve,
+    source_record_attach,
+)
+from hub import correlation
+
+SEED_PATH = Path(__file__).resolve().parent.parent / "seeds" / "match_rules.json"
+CANDIDATE_LIMIT = 100
+TRIGRAM_THRESHOLD = 0.5
+POPULATION_CACHE_S = 60
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """One entity type's rules, learnt weights and thresholds, ready to score."""
+
+    entity_type: str
+    spec: MatchSpec
+    sources: Mapping[str, tuple[str, ...]]  # field -> the attributes it reads, first present wins
+    model: Model
+    thresholds: Thresholds
+    version: int
+
+    @property
+    def name_field(self) -> str | None:
+        return next((f.name for f in self.spec.fields if f.type in {"company_name", "name", "string"}), None)
+
+
+def hub_spec(raw: Mapping[str, Any]) -> tuple[MatchSpec, dict[str, tuple[str, ...]]]:
+    """Parse a hub rule set. Term-frequency adjustment is kept only for fields that are a blocking key on
+    their own: their value counts are then served by the same index, online and in batch alike."""
+    spec = parse_spec(raw)
+    single_keys = {rule[0] for rule in (spec.blocking or ()) if len(rule) == 1}
+    fields = tuple(replace(f, tf_adjust=f.tf_adjust and f.name in single_keys) for f in spec.fields)
+    sources = {f["name"]: tuple(f.get("from") or [f["name"]]) for f in raw["fields"]}
+    return replace(spec, fields=fields), sources
+
+
+def seed_rules() -> dict[str, dict]:
+    return json.loads(SEED_PATH.read_text())
+
+
+def match_configuration_get(entity_type: str) -> MatchConfiguration | None:
+    config = MatchConfiguration.objects.filter(entity_type=entity_type).first()
+    if config is None:
+        raw = seed_rules().get(entity_type)
+        if raw is None:
+            return None
+        config, _ = MatchConfiguration.objects.get_or_create(entity_type=entity_type, defaults={"spec": raw})
+    return config
+
+
+def matcher_from(config: MatchConfiguration, spec_override: Mapping[str, Any] | None = None) -> Matcher:
+    spec, sources = hub_spec(spec_override or config.spec)
+    params = config.parameters or {}
+    if params.get("model") and params["model"].get("fields") == list(spec.field_names) and spec_override is None:
+        model = Model.from_dict(params["model"])
+    else:
+        levels = [LEVELS[f.type] for f in spec.fields]
+        model = Model(list(spec.field_names), levels, [default_m(len(lv)) for lv in levels],
+                      [default_u(len(lv)) for lv in levels], 0.1, [f.tf_adjust for f in spec.fields])
+    # Fixed thresholds in the rules win; "auto" uses the ones the last training chose.
+    thresholds = spec.thresholds or Thresholds(**params.get("thresholds", {"match": 0.95, "review": 0.3}))
+    return Matcher(config.entity_type, spec, sources, model, thresholds, config.version)
+
+
+def matcher_for(entity_type: str) -> Matcher | None:
+    config = match_configuration_get(entity_type)
+    return matcher_from(config) if config else None
+
+
+# --- the match view of a source record -----------------------------------------------------------
+
+def _raw(source: SourceRecord, attribute: str) -> str:
+    value = source.attributes.get(attribute)
+    if value is None or value == "":
+        return ""
+    if isinstance(value, Mapping):
+        # A reference to a related record: compare the golden record it resolves to.
+        golden = reference_resolve(value=value, system_id=source.system_id)
+        return str(golden) if golden else ""
+    return str(value)
+
+
+def match_values(matcher: Matcher, source: SourceRecord) -> dict[str, str]:
+    """Each compared field's normalised value (references resolved to golden record ids)."""
+    raw = {}
+    for f in matcher.spec.fields:
+        raw[f.name] = next((v for a in matcher.sources[f.name] if (v := _raw(source, a))), "")
+    values = {}
+    for f in matcher.spec.fields:
+        country = None
+        if f.country_field:
+            country = [normalise.country(raw.get(f.country_field) or source.attributes.get(f.country_field) or "")]
+        values[f.name] = normalise_values(f.type, [raw[f.name]], country)[0]
+    return values
+
+
+def block_keys(spec: MatchSpec, values: Mapping[str, str]) -> list[str]:
+    keys = []
+    for rule in spec.blocking or ():
+        parts = [values.get(name, "") for name in rule]
+        if all(parts):
+            keys.append("|".join(f"{name}={part}" for name, part in zip(rule, parts, strict=True)))
+    return keys
+
+
+def match_record_refresh(*, source_record: SourceRecord, matcher: Matcher) -> MatchRecord:
+    values = match_values(matcher, source_record)
+    name_field = matcher.name_field
+    record, _ = MatchRecord.objects.update_or_create(
+        source_record=source_record,
+        defaults={
+            "entity_type": matcher.entity_type, "golden_record_id": source_record.golden_record_id,
+            "values": values, "block_keys": block_keys(matcher.spec, values),
+            "name_key": values.get(name_field, "")[:300] if name_field else "",
+            "is_active": not source_record.is_deleted,
+        },
+    )
+    return record
+
+
+# --- scoring against candidates ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Scored:
+    golden_record_id: Any
+    probability: float
+    contributions: dict[str, dict]
+    source_record_id: Any
+
+
+def _population(entity_type: str) -> int:
+    key = f"match:population:{entity_type}"
+    count = cache.get(key)
+    if count is None:
+        count = MatchRecord.objects.filter(entity_type=entity_type, is_active=True).count()
+        cache.set(key, count, POPULATION_CACHE_S)
+    return max(int(count), 1)
+
+
+def _candidates(matcher: Matcher, record: MatchRecord) -> list[MatchRecord]:
+    condition = Q(block_keys__overlap=record.block_keys) if record.block_keys else Q(pk__in=[])
+    if record.name_key and len(record.name_key) >= 3:
+        condition |= Q(name_key__trigram_similar=record.name_key)
+    return list(
+        MatchRecord.objects.filter(entity_type=matcher.entity_type, is_active=True, golden_record_id__isnull=False)
+        .filter(condition).exclude(pk=record.pk).only("source_record_id", "golden_record_id", "values")
+        [:CANDIDATE_LIMIT]
+    )
+
+
+def score_against(matcher: Matcher, values: Mapping[str, str], candidates: Sequence[MatchRecord]) -> list[Scored]:
+    """The probability that the record (``values``) is each candidate, with each comparison's weight."""
+    if not candidates:
+        return []
+    rows = [values, *[c.values for c in candidates]]
+    prepared = {f.name: prepare_column(f.type, [r.get(f.name, "") for r in rows]) for f in matcher.spec.fields}
+    population = _population(matcher.entity_type)
+    for f in matcher.spec.fields:
+        if f.tf_adjust and values.get(f.name):
+            # The share of all records holding this value, from the blocking index.
+            count = MatchRecord.objects.filter(entity_type=matcher.entity_type, is_active=True,
+                                               block_keys__contains=[f"{f.name}={values[f.name]}"]).count()
+            column = prepared[f.name]
+            column.frequency = column.frequency.copy()
+            column.frequency[column.codes[0]] = max(count, 1) / population
+    right = np.arange(1, len(rows))
+    left = np.zeros(len(right), dtype=np.int64)
+    prob, contributions, gamma = score(matcher.spec, matcher.model, prepared, left, right)
+    result = []
+    for i, candidate in enumerate(candidates):
+        explained = {
+            f.name: {"level": "missing" if gamma[i, j] == MISSING else matcher.model.levels[j][gamma[i, j]],
+                     "weight": round(float(contributions[i, j]), 3)}
+            for j, f in enumerate(matcher.spec.fields)
+        }
+        result.append(Scored(candidate.golden_record_id, float(prob[i]), explained, candidate.source_record_id))
+    return result
+
+
+def _best_per_golden(scored: Sequence[Scored], excluded: set) -> list[Scored]:
+    best: dict[Any, Scored] = {}
+    for s in scored:
+        if s.golden_record_id in excluded:
+            continue
+        if s.golden_record_id not in best or s.probability > best[s.golden_record_id].probability:
+            best[s.golden_record_id] = s
+    return sorted(best.values(), key=lambda s: (-s.probability, str(s.golden_record_id)))
+
+
+def ordered_pair(a: Any, b: Any) -> tuple[Any, Any]:
+    return (a, b) if str(a) < str(b) else (b, a)
+
+
+def not_a_match_partners(entity_type: str, golden_id: Any) -> set:
+    rows = NotAMatch.objects.filter(entity_type=entity_type).filter(Q(record_a=golden_id) | Q(record_b=golden_id))
+    return {r.record_b if r.record_a == golden_id else r.record_a for r in rows}
+
+
+def potential_match_open(*, entity_type: str, record: Any, other: Any, probability: float,
+                         contributions: Mapping[str, Any]) -> PotentialMatch | None:
+    """Open (or refresh) the potential match of two golden records, unless a steward ruled it out."""
+    a, b = ordered_pair(record, other)
+    if NotAMatch.objects.filter(entity_type=entity_type, record_a=a, record_b=b).exists():
+        return None
+    match, created = PotentialMatch.objects.get_or_create(
+        entity_type=entity_type, record_a=a, record_b=b,
+        defaults={"score": probability, "contributions": dict(contributions)},
+    )
+    if not created and match.status == PotentialMatchStatus.OPEN and match.score != probability:
+        match.score, match.contributions = probability, dict(contributions)
+        match._change_reason = "re-scored"
+        match.save(update_fields=["score", "contributions"])
+    return match
+
+
+def _decide(matcher: Matcher, best: Scored | None) -> str:
+    if best is None:
+        return MatchOutcome.NEW
+    if best.probability >= 1.0 and matcher.spec.deterministic:
+        return MatchOutcome.DETERMINISTIC
+    if best.probability >= matcher.thresholds.match:
+        return MatchOutcome.AUTO_MATCH
+    if best.probability >= matcher.thresholds.review:
+        return MatchOutcome.REVIEW
+    return MatchOutcome.NEW
+
+
+def source_record_match(*, source_record: SourceRecord, reason: str = "matched on arrival") -> MatchDecision | None:
+    """Find the golden record a newly staged source record belongs to, or make it one.
+
+    Above the match threshold (or on a deterministic rule) it joins the best candidate; in the grey zone
+    it becomes a new golden record and a potential match is opened for stewards; below, a new golden
+    record. A source already attached is only re-indexed and its golden record recomputed.
+    Returns the decision (None when the record was already attached).
+    """
+    matcher = matcher_for(source_record.entity_type)
+    golden_model = model_for(source_record.entity_type)
+    with transaction.atomic():
+        source = SourceRecord.objects.select_for_update().get(pk=source_record.pk)
+        if matcher is None:
+            if source.golden_record_id is None:
+                golden = golden_record_create(entity_type=source.entity_type, source_records=[source], reason=reason)
+                return _decision(source, MatchOutcome.NEW, golden.pk, None, reason, 0)
+            return None
+        view = match_record_refresh(source_record=source, matcher=matcher)
+        if source.golden_record_id is not None:
+            golden_record_recompute(record=golden_model.objects.get(pk=source.golden_record_id), reason=reason)
+            return None
+        ranked = _best_per_golden(score_against(matcher, view.values, _candidates(matcher, view)), set())
+        best = ranked[0] if ranked else None
+        outcome = _decide(matcher, best)
+        if outcome in (MatchOutcome.AUTO_MATCH, MatchOutcome.DETERMINISTIC):
+            golden = golden_model.objects.get(pk=best.golden_record_id)
+            source_record_attach(source_record=source, record=golden, reason=f"{reason}: {outcome}")
+        else:
+            golden = golden_record_create(entity_type=source.entity_type, source_records=[source], reason=reason)
+            if outcome == MatchOutcome.REVIEW:
+                potential_match_open(entity_type=source.entity_type, record=golden.pk, other=best.golden_record_id,
+                                     probability=best.probability, contributions=best.contributions)
+        MatchRecord.objects.filter(pk=source.pk).update(golden_record_id=golden.pk)
+        source_record.golden_record_id = golden.pk
+        return _decision(source, outcome, golden.pk, best, reason, matcher.version)
+
+
+def _decision(source: SourceRecord, outcome: str, golden_id: Any, best: Scored | None, reason: str,
+              version: int, actor: str = "") -> MatchDecision:
+    return MatchDecision.objects.create(
+        source_record=source, entity_type=source.entity_type, outcome=outcome, golden_record_id=golden_id,
+        candidate_golden_id=best.golden_record_id if best else None, score=best.probability if best else None,
+        contributions=best.contributions if best else {}, config_version=version, actor=actor, reason=reason[:300],
+        correlation_id=correlation.get() or "",
+    )
+
+
+def decision_record(*, source: SourceRecord, outcome: str, golden_id: Any, actor: str, reason: str) -> MatchDecision:
+    """Record a decision made by a steward or a re-match (no score)."""
+    return _decision(source, outcome, golden_id, None, reason, 0, actor)
+
+
+def golden_is_live(model: type[models.Model], pk: Any) -> bool:
+    return model.objects.filter(pk=pk, merged_into__isnull=True).exists()
