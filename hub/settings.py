@@ -218,6 +218,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# History change reasons say who and why in full ("merged CL-000040 into CL-000049 by ...").
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 5 * 1024 * 1024)
 
 # --- Celery ------------------------------------------------------------------------------------

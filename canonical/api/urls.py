@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from canonical.api import views
+from canonical.api import matching, views
 from hub.api.permissions import IsAuthenticatedCaller
 
 
@@ -23,6 +23,8 @@ router.register("contracts", views.ContractViewSet)
 router.register("revenue-events", views.RevenueEventViewSet)
 router.register("systems", views.ConnectedSystemViewSet)
 router.register("glossary", views.GlossaryTermViewSet, basename="glossaryterm")
+router.register("potential-matches", matching.PotentialMatchViewSet)
+router.register("match-rules", matching.MatchRulesViewSet, basename="matchrules")
 
 urlpatterns = [
     path("lookup/", views.CrosswalkLookupView.as_view(), name="crosswalk-lookup"),

@@ -15,6 +15,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from canonical.api import filtersets, serializers
+from canonical.api.matching import StewardActionsMixin
 from canonical.choices import EntityType
 from canonical.models import (
     ChangeEvent,
@@ -35,6 +36,7 @@ from canonical.selectors.golden import (
     history_with_changes,
 )
 from canonical.services.changes import change_events_sequence
+from canonical.services.merge import golden_record_resolve
 from hub.api import scopes
 from hub.api.pagination import HistoryPagination
 from hub.api.params import parse_instant, parse_int
@@ -47,7 +49,7 @@ AS_OF = OpenApiParameter(
 
 
 @extend_schema_view(list=extend_schema(parameters=[AS_OF]), retrieve=extend_schema(parameters=[AS_OF]))
-class GoldenRecordViewSet(viewsets.ReadOnlyModelViewSet):
+class GoldenRecordViewSet(StewardActionsMixin, viewsets.ReadOnlyModelViewSet):
     """Golden records of one entity type. ``{id}`` is the UUID or the golden id (e.g. CL-000123)."""
 
     lookup_value_regex = "[^/]+"
@@ -64,6 +66,9 @@ class GoldenRecordViewSet(viewsets.ReadOnlyModelViewSet):
         model = self.queryset.model
         as_of = self.get_as_of() if self.action in {"list", "retrieve"} else None
         queryset = golden_records_as_of(model=model, as_of=as_of)
+        if self.action == "list":
+            # Records merged into another live on as aliases: they resolve on retrieve, never list twice.
+            queryset = queryset.filter(merged_into__isnull=True)
         return queryset.select_related(*self.related) if self.related else queryset
 
     def get_object(self):
@@ -71,8 +76,18 @@ class GoldenRecordViewSet(viewsets.ReadOnlyModelViewSet):
         if record is None:
             as_of = self.get_as_of()
             raise Http404("No such record" + (f" as of {as_of.isoformat()}" if as_of else ""))
+        if record.merged_into_id is not None and self.get_as_of() is None and self.action != "undo_merge":
+            # A retired id resolves to the record it was merged into.
+            self.merged_from = record.golden_id
+            record = self.get_queryset().get(pk=golden_record_resolve(record).pk)
         self.check_object_permissions(self.request, record)
         return record
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if getattr(self, "merged_from", None):
+            response["X-Concord-Merged-From"] = self.merged_from
+        return response
 
     @extend_schema(responses=serializers.HistoryEntrySerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=HistoryPagination, filter_backends=[])

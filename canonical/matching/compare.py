@@ -20,6 +20,8 @@ MISSING = -1
 
 LEVELS: dict[str, tuple[str, ...]] = {
     "exact": ("exact", "far"),
+    "country": ("exact", "far"),
+    "currency": ("exact", "far"),
     "tax_id": ("exact", "far"),
     "domain": ("exact", "far"),
     "email": ("exact", "close", "far"),

@@ -31,7 +31,7 @@ from canonical.matching.spec import MatchSpec, Thresholds
 
 RANDOM_PAIRS = 1_000_000
 TRAINING_PAIRS = 500_000
-NO_TF_TYPES = frozenset({"number", "date"})
+NO_TF_TYPES = frozenset({"number", "date", "country", "currency"})
 
 _NORMALISERS: dict[str, Callable[[str, str], str]] = {
     "exact": lambda v, c: normalise.exact(v),
@@ -46,6 +46,8 @@ _NORMALISERS: dict[str, Callable[[str, str], str]] = {
     "email": lambda v, c: normalise.email(v),
     "domain": lambda v, c: normalise.domain(v),
     "tax_id": lambda v, c: normalise.tax_id(v, c or None),
+    "country": lambda v, c: normalise.country(v),
+    "currency": lambda v, c: normalise.currency(v),
 }
 
 
@@ -97,15 +99,20 @@ def comparison_matrix(spec: MatchSpec, prepared: Mapping[str, Column], left: np.
 
 def tf_adjustments(spec: MatchSpec, model: Model, prepared: Mapping[str, Column], left: np.ndarray,
                    gamma: np.ndarray) -> np.ndarray:
-    """log2(u_exact / frequency of the agreed value) on exact agreements of tf-adjusted fields."""
+    """log2(u_exact / frequency of the agreed value) on exact agreements of tf-adjusted fields.
+
+    An exact agreement is never turned into evidence *against* a match: a value so common that the
+    adjustment would outweigh the agreement itself just counts for nothing."""
     adjustment = np.zeros(gamma.shape, dtype=np.float64)
+    factors = model.bayes_factors()
     for i, f in enumerate(spec.fields):
         if not f.tf_adjust or f.type in NO_TF_TYPES:
             continue
         exact = np.flatnonzero(gamma[:, i] == 0)
         column = prepared[f.name]
         freq = column.frequency[column.codes[left[exact]]]
-        adjustment[exact, i] = np.log2(model.u[i][0] / np.maximum(freq, U_FLOOR))
+        raw = np.log2(model.u[i][0] / np.maximum(freq, U_FLOOR))
+        adjustment[exact, i] = np.maximum(raw, -max(float(factors[i][0]), 0.0))
     return adjustment
 
 
@@ -145,13 +152,17 @@ def train(spec: MatchSpec, prepared: Mapping[str, Column], pairs, source: np.nda
             pick = rng.choice(len(left), TRAINING_PAIRS, replace=False)
             left, right = left[pick], right[pick]
         held_out = frozenset(index[name] for name in label.removeprefix("tokens:").split("+"))
-        m, _, its = expectation_maximisation(comparison_matrix(spec, prepared, left, right), n_levels, u,
-                                             held_out=held_out)
+        start = [np.asarray(f.m) if f.m else None for f in spec.fields]
+        m, _, its = expectation_maximisation(
+            comparison_matrix(spec, prepared, left, right), n_levels, u, held_out=held_out,
+            m=[s if s is not None else _untrained_m(n) for s, n in zip(start, n_levels, strict=True)],
+        )
         iterations += its
         for f in range(len(spec.fields)):
             if f not in held_out:
                 estimates[f].append(m[f])
-    m = [np.mean(est, axis=0) if est else _untrained_m(n) for est, n in zip(estimates, n_levels, strict=True)]
+    m = [np.mean(est, axis=0) if est else (np.asarray(f.m) if f.m else _untrained_m(n))
+         for est, n, f in zip(estimates, n_levels, spec.fields, strict=True)]
     return Model(list(spec.field_names), [LEVELS[f.type] for f in spec.fields], m, u, 0.1,
                  [f.tf_adjust and f.type not in NO_TF_TYPES for f in spec.fields], iterations)
 

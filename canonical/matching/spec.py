@@ -20,7 +20,7 @@ from typing import Any
 
 FIELD_TYPES = (
     "exact", "string", "name", "company_name", "date", "number", "postcode", "address", "phone", "email",
-    "domain", "tax_id",
+    "domain", "tax_id", "country", "currency",
 )
 # Types whose value is an identifier: equal normalised values are a strong blocking key on their own.
 IDENTIFIER_TYPES = frozenset({"exact", "tax_id", "domain", "email", "phone", "postcode"})
@@ -42,6 +42,10 @@ class FieldSpec:
     # A complete disagreement on a required field rules the pair out, whatever else agrees (two companies
     # in one building share an address, not a name), unless a deterministic rule matched.
     required: bool = False
+    # Starting weights per comparison level (exact ... far), before any training: "u" is how often
+    # two different records agree at each level, "m" how often two copies of one record do.
+    m: tuple[float, ...] | None = None
+    u: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,7 @@ def parse_spec(data: Mapping[str, Any]) -> MatchSpec:
         if country_field is not None and not isinstance(country_field, str):
             raise ConfigError(f"field {raw['name']!r}: 'country_field' must be a column name")
         fields.append(FieldSpec(raw["name"], ftype, country_field, bool(raw.get("tf_adjust", True)),
-                                bool(raw.get("required", False))))
+                                bool(raw.get("required", False)), _levels(raw, "m", ftype), _levels(raw, "u", ftype)))
     names = [f.name for f in fields]
     if len(set(names)) != len(names):
         raise ConfigError("'fields' names a column twice")
@@ -123,6 +127,20 @@ def parse_spec(data: Mapping[str, Any]) -> MatchSpec:
     extra = {k: v for k, v in data.items() if k not in {"id", "fields", "blocking", "deterministic", "thresholds",
                                                          "max_block_size"}}
     return MatchSpec(id_field, tuple(fields), blocking, deterministic, thresholds, max_block, extra)
+
+
+def _levels(raw: Mapping[str, Any], key: str, ftype: str) -> tuple[float, ...] | None:
+    from canonical.matching.compare import LEVELS
+
+    value = raw.get(key)
+    if value is None:
+        return None
+    n = len(LEVELS[ftype])
+    if (not isinstance(value, list) or len(value) != n or not all(isinstance(v, int | float) and 0 < v < 1
+                                                                  for v in value)):
+        raise ConfigError(f"field {raw['name']!r}: '{key}' must list {n} probabilities, one per level "
+                          f"({', '.join(LEVELS[ftype])})")
+    return tuple(float(v) / sum(value) for v in value)
 
 
 def _thresholds(value: Any) -> Thresholds | None:

@@ -19,6 +19,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from canonical import survivorship
+from canonical.matching import normalise
 from canonical.choices import ChangeOperation
 from canonical.models import ConnectedSystem, SourceRecord
 from canonical.registry import model_for
@@ -124,7 +125,19 @@ def _resolve_reference(field: models.ForeignKey, value: Any, system_id: Any) -> 
     return resolved
 
 
+# Reference data is standardised on the way into a golden record: "United Kingdom" and "GB" are one
+# country, "https://www.acme.com/" and "acme.com" one website.
+STANDARDISE = {
+    "country": normalise.country,
+    "billing_country": normalise.country,
+    "currency": normalise.currency,
+    "website_domain": normalise.domain,
+}
+
+
 def _to_field_value(model: type[models.Model], attribute: str, value: Any, system_id: Any) -> Any:
+    if attribute in STANDARDISE and isinstance(value, str):
+        value = STANDARDISE[attribute](value) or value
     field = model._meta.get_field(attribute)
     if value is None or value == "":
         return None if field.null or field.is_relation else ""

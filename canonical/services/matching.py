@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from django.core.cache import cache
 from django.db import models, transaction
 from django.db.models import Q
 
@@ -37,7 +36,6 @@ from hub import correlation
 SEED_PATH = Path(__file__).resolve().parent.parent / "seeds" / "match_rules.json"
 CANDIDATE_LIMIT = 100
 TRIGRAM_THRESHOLD = 0.5
-POPULATION_CACHE_S = 60
 
 
 @dataclass(frozen=True)
@@ -50,6 +48,7 @@ class Matcher:
     model: Model
     thresholds: Thresholds
     version: int
+    population: int = 0
 
     @property
     def name_field(self) -> str | None:
@@ -87,11 +86,16 @@ def matcher_from(config: MatchConfiguration, spec_override: Mapping[str, Any] | 
         model = Model.from_dict(params["model"])
     else:
         levels = [LEVELS[f.type] for f in spec.fields]
-        model = Model(list(spec.field_names), levels, [default_m(len(lv)) for lv in levels],
-                      [default_u(len(lv)) for lv in levels], 0.1, [f.tf_adjust for f in spec.fields])
+        model = Model(
+            list(spec.field_names), levels,
+            [np.asarray(f.m) if f.m else default_m(len(lv)) for f, lv in zip(spec.fields, levels, strict=True)],
+            [np.asarray(f.u) if f.u else default_u(len(lv)) for f, lv in zip(spec.fields, levels, strict=True)],
+            0.1, [f.tf_adjust for f in spec.fields],
+        )
     # Fixed thresholds in the rules win; "auto" uses the ones the last training chose.
     thresholds = spec.thresholds or Thresholds(**params.get("thresholds", {"match": 0.95, "review": 0.3}))
-    return Matcher(config.entity_type, spec, sources, model, thresholds, config.version)
+    return Matcher(config.entity_type, spec, sources, model, thresholds, config.version,
+                   int(params.get("trained_on") or 0) if spec_override is None else 0)
 
 
 def matcher_for(entity_type: str) -> Matcher | None:
@@ -160,13 +164,11 @@ class Scored:
     source_record_id: Any
 
 
-def _population(entity_type: str) -> int:
-    key = f"match:population:{entity_type}"
-    count = cache.get(key)
-    if count is None:
-        count = MatchRecord.objects.filter(entity_type=entity_type, is_active=True).count()
-        cache.set(key, count, POPULATION_CACHE_S)
-    return max(int(count), 1)
+def _population(matcher: Matcher) -> int:
+    """How many records term frequencies are shares of: counted at training time, or now if untrained."""
+    if matcher.population:
+        return matcher.population
+    return max(MatchRecord.objects.filter(entity_type=matcher.entity_type, is_active=True).count(), 1)
 
 
 def _candidates(matcher: Matcher, record: MatchRecord) -> list[MatchRecord]:
@@ -186,7 +188,7 @@ def score_against(matcher: Matcher, values: Mapping[str, str], candidates: Seque
         return []
     rows = [values, *[c.values for c in candidates]]
     prepared = {f.name: prepare_column(f.type, [r.get(f.name, "") for r in rows]) for f in matcher.spec.fields}
-    population = _population(matcher.entity_type)
+    population = _population(matcher)
     for f in matcher.spec.fields:
         if f.tf_adjust and values.get(f.name):
             # The share of all records holding this value, from the blocking index.

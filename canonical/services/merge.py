@@ -54,7 +54,7 @@ def _repoint(loser: models.Model, survivor: models.Model, reason: str) -> list[s
     """Records that refer to the loser (an engagement's client, a contract's parent...) follow the merge."""
     moved = []
     for relation in type(loser)._meta.related_objects:
-        if not relation.many_to_one or relation.related_model._meta.abstract:
+        if not relation.one_to_many:
             continue
         field = relation.field
         if field.name == "merged_into" or not hasattr(relation.related_model, "history"):
@@ -128,7 +128,7 @@ def golden_record_unmerge_record(*, merged: models.Model, actor: str, reason: st
 def _restore_references(merged: models.Model, survivor: models.Model, reason: str) -> None:
     """Point back at ``merged`` the rows that pointed at it before the merge (read from their history)."""
     for relation in type(merged)._meta.related_objects:
-        if not relation.many_to_one or not hasattr(relation.related_model, "history"):
+        if not relation.one_to_many or not hasattr(relation.related_model, "history"):
             continue
         field = relation.field
         if field.name == "merged_into":

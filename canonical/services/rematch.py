@@ -71,6 +71,27 @@ def match_records_rebuild(*, entity_type: str, matcher: Matcher | None = None) -
     return count
 
 
+MIN_TRAINING_RECORDS = 100
+
+
+def match_weights_train(*, entity_type: str, min_records: int = MIN_TRAINING_RECORDS) -> bool:
+    """Learn m, u and the prior from today's records by EM and keep them; golden records are not touched.
+
+    With fewer than ``min_records`` records EM has too little to go on, and the current weights stay."""
+    config = match_configuration_get(entity_type)
+    if config is None:
+        return False
+    matcher = matcher_from(config)
+    ids, _, values = _population(matcher, rebuild_values=False)
+    if len(ids) < min_records:
+        return False
+    columns = {f.name: [v.get(f.name, "") for v in values] for f in matcher.spec.fields}
+    columns[matcher.spec.id_field] = [str(i) for i in ids]
+    run_spec = matcher.spec if matcher.spec.thresholds else _with_thresholds(matcher)
+    _save_config(config, None, engine_run(run_spec, columns, normalised=True))
+    return True
+
+
 def _population(matcher: Matcher, rebuild_values: bool) -> tuple[list[Any], list[Any], list[dict[str, str]]]:
     if not rebuild_values:
         rows = MatchRecord.objects.filter(entity_type=matcher.entity_type, is_active=True).order_by("pk")

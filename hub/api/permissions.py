@@ -44,3 +44,10 @@ class IsAuthenticatedCaller(permissions.BasePermission):
             return True
         user = request.user
         return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+
+
+def actor_name(request: Request) -> str:
+    """Who is acting, for history and decision rows: a staff user's username or an API client's name."""
+    if isinstance(request.auth, ApiClient):
+        return f"api:{request.auth.name}"
+    return getattr(request.user, "username", "") or "anonymous"

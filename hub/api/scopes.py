@@ -6,6 +6,9 @@ READ_CONTRACTS = "read:contracts"
 READ_REVENUE_EVENTS = "read:revenue_events"
 READ_GLOSSARY = "read:glossary"
 READ_SYSTEMS = "read:systems"
+STEWARD_READ = "steward:read"
+STEWARD_WRITE = "steward:write"
+MATCH_RULES_WRITE = "match_rules:write"
 
 ALL = {
     READ_CLIENTS: "Client golden records, their sources, history and changes",
@@ -14,6 +17,9 @@ ALL = {
     READ_REVENUE_EVENTS: "Revenue events, their sources and changes",
     READ_GLOSSARY: "The business glossary",
     READ_SYSTEMS: "The list of connected systems",
+    STEWARD_READ: "Potential matches, match decisions and match rules",
+    STEWARD_WRITE: "Merge, unmerge, not-a-match and potential-match decisions",
+    MATCH_RULES_WRITE: "Dry-run and apply changes to match rules",
 }
 
 # The scope that guards each entity type (used by the change feed and crosswalk lookups).

@@ -9,6 +9,7 @@ from django.db import models, transaction
 from canonical.demo import DemoData, GoldenSpec, SourceCopy, generate
 from canonical.models import ConnectedSystem, RevenueEvent, SourceRecord
 from canonical.services.golden import golden_record_create, source_record_stage
+from canonical.services.rematch import match_records_rebuild, match_weights_train
 from canonical.services.revenue import RevenueFact, revenue_event_record
 from hub import correlation
 
@@ -34,6 +35,10 @@ class Command(BaseCommand):
         data = generate(seed=options["seed"], clients=options["clients"])
         with correlation.bind() as correlation_id, transaction.atomic():
             _load(data)
+            # Index the demo for matching and learn its weights, so records arriving later match online.
+            for entity_type in ("client", "engagement", "contract", "milestone"):
+                match_records_rebuild(entity_type=entity_type)
+                match_weights_train(entity_type=entity_type)
         self.stdout.write(
             f"demo data loaded (seed {options['seed']}): {len(data.systems)} systems, {len(data.clients)} clients, "
             f"{len(data.engagements)} engagements, {len(data.milestones)} milestones, {len(data.contracts)} contracts, "
