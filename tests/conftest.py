@@ -1,5 +1,7 @@
 """Shared fixtures. Tests run against the real (embedded or configured) PostgreSQL and Redis."""
 
+import uuid
+
 import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
@@ -23,8 +25,7 @@ def make_api_client(db):
     """An authenticated DRF test client for a consuming system with the given scopes."""
 
     def make(*scope_list: str, name: str | None = None) -> APIClient:
-        record, token = api_client_create(name=name or f"consumer-{'-'.join(scope_list) or 'none'}",
-                                          scopes=list(scope_list))
+        record, token = api_client_create(name=name or f"consumer-{uuid.uuid4().hex[:12]}", scopes=list(scope_list))
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
         client.record = record

@@ -14,12 +14,12 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from canonical.choices import EntityType, PotentialMatchStatus
+from canonical.choices import PotentialMatchStatus
 from canonical.matching.spec import ConfigError
 from canonical.models import MatchConfiguration, MatchDecision, PotentialMatch, SourceRecord
 from canonical.registry import model_for
 from canonical.selectors.golden import golden_record_key
-from canonical.services.matching import hub_spec, match_configuration_get
+from canonical.services.matching import hub_spec
 from canonical.services.merge import (
     golden_record_merge,
     golden_record_resolve,
@@ -253,6 +253,7 @@ class MatchRulesViewSet(viewsets.ReadOnlyModelViewSet):
     """Match rules per entity type. A change is applied only with the id of a dry run of that very change,
     so a steward always sees how many golden records would merge, split or move first."""
 
+    queryset = MatchConfiguration.objects.all()
     serializer_class = MatchConfigurationSerializer
     required_scope = scopes.STEWARD_READ
     lookup_field = "entity_type"
@@ -260,11 +261,6 @@ class MatchRulesViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["entity_type"]
     pagination_class = None
     filter_backends = []
-
-    def get_queryset(self):
-        for entity_type in (EntityType.CLIENT, EntityType.ENGAGEMENT, EntityType.MILESTONE, EntityType.CONTRACT):
-            match_configuration_get(entity_type)
-        return MatchConfiguration.objects.all()
 
     def _proposal(self, serializer_class) -> tuple[MatchConfiguration, dict, dict]:
         data = serializer_class(data=self.request.data)

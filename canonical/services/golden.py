@@ -19,8 +19,8 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from canonical import survivorship
-from canonical.matching import normalise
 from canonical.choices import ChangeOperation
+from canonical.matching import normalise
 from canonical.models import ConnectedSystem, SourceRecord
 from canonical.registry import model_for
 from canonical.services.changes import change_event_record
