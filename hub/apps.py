@@ -8,6 +8,6 @@ class HubConfig(AppConfig):
     def ready(self) -> None:
         from simple_history.signals import pre_create_historical_record
 
-        from hub.models import set_history_correlation_id
+        from hub.models import set_history_context
 
-        pre_create_historical_record.connect(set_history_correlation_id, dispatch_uid="hub.correlation_id")
+        pre_create_historical_record.connect(set_history_context, dispatch_uid="hub.history_context")

@@ -13,18 +13,45 @@ TOKEN_PREFIX = "cc_"  # noqa: S105 (a public marker, not a secret)
 
 
 class CorrelatedHistory(models.Model):
-    """Base of every historical model: the correlation id of the request or task that made the change."""
+    """Base of every historical model: the correlation id of the request or task that made the change,
+    and the actor when it was not a staff user (an API client), whom ``history_user`` cannot hold."""
 
     correlation_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    actor = models.CharField(max_length=150, blank=True, default="")
 
     class Meta:
         abstract = True
 
 
-def set_history_correlation_id(sender, history_instance, **kwargs) -> None:
+def history_user(instance=None, request=None, **kwargs):
+    """simple-history's get_user: the signed-in staff user, never an API client's principal."""
+    from simple_history.models import HistoricalRecords
+
+    request = request or getattr(HistoricalRecords.context, "request", None)
+    user = getattr(request, "user", None)
+    return user if isinstance(user, models.Model) and user.is_authenticated else None
+
+
+def tracked(**kwargs):
+    """The history every tracked model keeps: correlation id, actor, and only real users as history_user."""
+    from simple_history.models import HistoricalRecords
+
+    return HistoricalRecords(bases=[CorrelatedHistory], get_user=history_user, **kwargs)
+
+
+def set_history_context(sender, history_instance, **kwargs) -> None:
     """simple-history's pre_create_historical_record receiver (connected in HubConfig.ready)."""
-    if hasattr(history_instance, "correlation_id"):
-        history_instance.correlation_id = correlation.get() or ""
+    if not hasattr(history_instance, "correlation_id"):
+        return
+    from simple_history.models import HistoricalRecords
+
+    history_instance.correlation_id = correlation.get() or ""
+    request = getattr(HistoricalRecords.context, "request", None)
+    auth = getattr(request, "auth", None)  # DRF sets it on the Django request too
+    if isinstance(auth, ApiClient):
+        history_instance.actor = f"api:{auth.name}"
+    elif getattr(request, "user", None) is not None and getattr(request.user, "is_authenticated", False):
+        history_instance.actor = request.user.get_username()
 
 
 class ApiClient(models.Model):

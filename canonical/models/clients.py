@@ -1,11 +1,10 @@
 """Client: the organisation the firm works for."""
 
 from django.db import models
-from simple_history.models import HistoricalRecords
 
 from canonical.choices import ClientStatus, EntityType
 from canonical.models.base import GoldenRecord, currency_field, golden_id_field
-from hub.models import CorrelatedHistory
+from hub.models import tracked
 
 
 class Client(GoldenRecord):
@@ -37,7 +36,7 @@ class Client(GoldenRecord):
     industry = models.CharField(max_length=120, blank=True)
     currency = currency_field(blank=True)
     status = models.CharField(max_length=16, choices=ClientStatus.choices, default=ClientStatus.ACTIVE)
-    history = HistoricalRecords(bases=[CorrelatedHistory])
+    history = tracked()
 
     class Meta:
         ordering = ["golden_id"]

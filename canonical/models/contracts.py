@@ -1,11 +1,10 @@
 """Contract: master services agreements, statements of work and their change orders."""
 
 from django.db import models
-from simple_history.models import HistoricalRecords
 
 from canonical.choices import ContractKind, ContractStatus, EntityType
 from canonical.models.base import MONEY, GoldenRecord, currency_field, golden_id_field
-from hub.models import CorrelatedHistory
+from hub.models import tracked
 
 
 class Contract(GoldenRecord):
@@ -38,7 +37,7 @@ class Contract(GoldenRecord):
     billing_terms = models.CharField(max_length=64, blank=True, help_text="e.g. Net 30, milestone, monthly in arrears")
     signed_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=ContractStatus.choices, default=ContractStatus.DRAFT)
-    history = HistoricalRecords(bases=[CorrelatedHistory])
+    history = tracked()
 
     class Meta:
         ordering = ["golden_id"]

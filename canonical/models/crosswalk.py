@@ -3,10 +3,9 @@
 import uuid
 
 from django.db import models
-from simple_history.models import HistoricalRecords
 
 from canonical.choices import EntityType
-from hub.models import CorrelatedHistory
+from hub.models import tracked
 
 
 class SourceRecord(models.Model):
@@ -33,7 +32,7 @@ class SourceRecord(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True)
     first_seen_at = models.DateTimeField(auto_now_add=True)
     last_changed_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(bases=[CorrelatedHistory], excluded_fields=["payload"])
+    history = tracked(excluded_fields=["payload"])
 
     class Meta:
         ordering = ["system_id", "object_type", "external_id"]

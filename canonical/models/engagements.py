@@ -1,11 +1,10 @@
 """Engagement (a project) and its milestones."""
 
 from django.db import models
-from simple_history.models import HistoricalRecords
 
 from canonical.choices import EngagementStatus, EngagementType, EntityType, MilestoneStatus
 from canonical.models.base import MONEY, GoldenRecord, currency_field, golden_id_field
-from hub.models import CorrelatedHistory
+from hub.models import tracked
 
 
 class Engagement(GoldenRecord):
@@ -32,7 +31,7 @@ class Engagement(GoldenRecord):
     currency = currency_field(blank=True)
     practice = models.CharField(max_length=120, blank=True)
     delivery_owner = models.CharField(max_length=120, blank=True)
-    history = HistoricalRecords(bases=[CorrelatedHistory])
+    history = tracked()
 
     class Meta:
         ordering = ["golden_id"]
@@ -68,7 +67,7 @@ class Milestone(GoldenRecord):
     amount = models.DecimalField(null=True, blank=True, **MONEY)
     currency = currency_field(blank=True)
     status = models.CharField(max_length=16, choices=MilestoneStatus.choices, default=MilestoneStatus.PLANNED)
-    history = HistoricalRecords(bases=[CorrelatedHistory])
+    history = tracked()
 
     class Meta:
         ordering = ["engagement_id", "sequence"]

@@ -4,10 +4,9 @@ import uuid
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from simple_history.models import HistoricalRecords
 
 from canonical.choices import GlossaryDomain, GlossaryStatus
-from hub.models import CorrelatedHistory
+from hub.models import tracked
 
 
 class GlossaryTerm(models.Model):
@@ -30,7 +29,7 @@ class GlossaryTerm(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(bases=[CorrelatedHistory], m2m_fields=[related])
+    history = tracked(m2m_fields=[related])
 
     class Meta:
         ordering = ["name"]

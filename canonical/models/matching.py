@@ -6,10 +6,9 @@ import uuid
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
-from simple_history.models import HistoricalRecords
 
 from canonical.choices import EntityType, MatchOutcome, PotentialMatchStatus
-from hub.models import CorrelatedHistory
+from hub.models import tracked
 
 
 class MatchConfiguration(models.Model):
@@ -22,7 +21,7 @@ class MatchConfiguration(models.Model):
     parameters = models.JSONField(default=dict, blank=True, help_text="m/u probabilities and prior, learnt by EM")
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(bases=[CorrelatedHistory])
+    history = tracked()
 
     def __str__(self) -> str:
         return f"{self.entity_type} rules v{self.version}"
@@ -95,7 +94,7 @@ class PotentialMatch(models.Model):
     decision_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords(bases=[CorrelatedHistory])
+    history = tracked()
 
     class Meta:
         ordering = ["-score", "created_at"]
@@ -119,7 +118,7 @@ class NotAMatch(models.Model):
     actor = models.CharField(max_length=150, blank=True)
     reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords(bases=[CorrelatedHistory])
+    history = tracked()
 
     class Meta:
         constraints = [

@@ -1,11 +1,10 @@
 """Revenue events: immutable business facts along the quote-to-cash chain."""
 
 from django.db import models
-from simple_history.models import HistoricalRecords
 
 from canonical.choices import EntityType, RevenueEventKind
 from canonical.models.base import MONEY, GoldenRecord, currency_field, golden_id_field
-from hub.models import CorrelatedHistory
+from hub.models import tracked
 
 # Columns a database trigger refuses to change after insert (see migration 0002).
 IMMUTABLE_COLUMNS = ("idempotency_key", "kind", "amount", "currency", "occurred_on", "period")
@@ -44,7 +43,7 @@ class RevenueEvent(GoldenRecord):
     )
     source_reference = models.CharField(max_length=120, blank=True, help_text="The platform's document number.")
     description = models.CharField(max_length=255, blank=True)
-    history = HistoricalRecords(bases=[CorrelatedHistory])
+    history = tracked()
 
     class Meta:
         ordering = ["occurred_on", "golden_id"]

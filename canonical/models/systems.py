@@ -4,10 +4,9 @@ import uuid
 
 from django.core.validators import RegexValidator
 from django.db import models
-from simple_history.models import HistoricalRecords
 
 from canonical.choices import SystemKind
-from hub.models import CorrelatedHistory
+from hub.models import tracked
 
 
 class ConnectedSystem(models.Model):
@@ -30,7 +29,7 @@ class ConnectedSystem(models.Model):
     enabled = models.BooleanField(default=True)
     config = models.JSONField(default=dict, blank=True, help_text="Non-secret settings; secrets by env var name only.")
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords(bases=[CorrelatedHistory])
+    history = tracked()
 
     class Meta:
         ordering = ["key"]
