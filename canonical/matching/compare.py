@@ -43,6 +43,7 @@ _TOKEN_SET_CUTS = {"address": (0.90, 0.75)}
 # Jaro-Winkler is not used for them: it rewards a shared prefix, and "Graphic Lucerne Analytics" and
 # "Graphic Lucerne Foods" are two companies.
 _COMPANY_CUTS = (0.90, 0.95)
+_COMPANY_LENGTH_RATIO = 0.6
 
 
 @dataclass
@@ -135,7 +136,13 @@ def compare(column: Column, left: np.ndarray, right: np.ndarray) -> np.ndarray:
         return levels
     if ftype == "company_name":
         close_cut, subset_cut = _COMPANY_CUTS
-        levels[todo[_similarity(fuzz.token_set_ratio, lv, rv) / 100.0 >= subset_cut]] = 2
+        # "Similar" when one name holds the other's words and is not much longer: "Acme Consulting" and
+        # "Acme Consulting Group" are similar; "Jadestive" and "Jadestive Marine Services" (a parent and a
+        # subsidiary) are not.
+        lengths = np.array([len(a) for a in lv]), np.array([len(b) for b in rv])
+        comparable = np.minimum(*lengths) >= _COMPANY_LENGTH_RATIO * np.maximum(*lengths)
+        subset = _similarity(fuzz.token_set_ratio, lv, rv) / 100.0 >= subset_cut
+        levels[todo[subset & comparable]] = 2
         levels[todo[_similarity(fuzz.token_sort_ratio, lv, rv) / 100.0 >= close_cut]] = 1
         return levels
     close_cut, similar_cut = _JW_CUTS[ftype]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -22,14 +22,21 @@ from canonical.matching.scoring import (
     U_FLOOR,
     Model,
     auto_match_threshold,
+    exact_dependence,
     expectation_maximisation,
+    far_dependence,
     level_frequencies,
     match_weights,
+    prior_over_all_pairs,
     probability,
 )
 from canonical.matching.spec import MatchSpec, Thresholds
 
 RANDOM_PAIRS = 1_000_000
+# Blocking rules worth an EM training session: ones keyed on a name or an identifier. A location key
+# (postcode, street, city) puts many different entities in one block and is correlated with the other
+# location fields, which would teach EM that "same street and city" means "same company".
+TRAINING_TYPES = frozenset({"company_name", "name", "tax_id", "domain", "email", "phone", "exact"})
 TRAINING_PAIRS = 500_000
 NO_TF_TYPES = frozenset({"number", "date", "country", "currency"})
 
@@ -137,34 +144,53 @@ def _deterministic(spec: MatchSpec, gamma: np.ndarray) -> np.ndarray:
 
 def train(spec: MatchSpec, prepared: Mapping[str, Column], pairs, source: np.ndarray | None,
           n: int, seed: int = 0) -> Model:
-    """u from random pairs, then one EM session per blocking rule, then the prior over all candidates."""
+    """u from random pairs, m by one EM session per blocking rule on a name or identifier, and the
+    dependence between fields."""
     rng = np.random.default_rng(seed)
     n_levels = [len(LEVELS[f.type]) for f in spec.fields]
     rl, rr = _random_pairs(n, source, rng)
-    u = level_frequencies(comparison_matrix(spec, prepared, rl, rr), n_levels)
+    random_gamma = comparison_matrix(spec, prepared, rl, rr)
+    total = float(n * (n - 1) / 2) if source is None else float((source == 0).sum()) * float((source == 1).sum())
+    # Before anything is learnt, assume about one duplicate per record.
+    rough_prior = min(max(n / max(total, 1.0), 1e-9), 0.5)
+    u = level_frequencies(random_gamma, n_levels)
+    m, iterations = _estimate_m(spec, prepared, pairs, u, n_levels, rng)
+    model = Model(list(spec.field_names), [LEVELS[f.type] for f in spec.fields], m, u, 0.1,
+                  [f.tf_adjust and f.type not in NO_TF_TYPES for f in spec.fields], iterations)
+
+    def random_posterior() -> np.ndarray:
+        factors, _ = match_weights(replace(model, prior=0.5), random_gamma)
+        return probability(factors + np.log2(rough_prior / (1 - rough_prior)))
+
+    # Dependence between fields is measured among random pairs that are clearly *not* matches: the few
+    # true matches a random sample holds agree on everything and would make every field look dependent.
+    model.dependence = exact_dependence(random_gamma[random_posterior() < 0.01], model.u)
+    return model
+
+
+def _estimate_m(spec: MatchSpec, prepared: Mapping[str, Column], pairs, u: list[np.ndarray],
+                n_levels: list[int], rng: np.random.Generator) -> tuple[list[np.ndarray], int]:
     index = {f.name: i for i, f in enumerate(spec.fields)}
+    types = {f.name: f.type for f in spec.fields}
+    start = [np.asarray(f.m) if f.m else _untrained_m(k) for f, k in zip(spec.fields, n_levels, strict=True)]
     estimates: list[list[np.ndarray]] = [[] for _ in spec.fields]
     iterations = 0
-    for label, (left, right) in pairs.by_rule.items():
+    sessions = {label: p for label, p in pairs.by_rule.items()
+                if any(types[name] in TRAINING_TYPES for name in label.removeprefix("tokens:").split("+"))}
+    for label, (left, right) in (sessions or pairs.by_rule).items():
         if len(left) == 0:
             continue
         if len(left) > TRAINING_PAIRS:
             pick = rng.choice(len(left), TRAINING_PAIRS, replace=False)
             left, right = left[pick], right[pick]
         held_out = frozenset(index[name] for name in label.removeprefix("tokens:").split("+"))
-        start = [np.asarray(f.m) if f.m else None for f in spec.fields]
-        m, _, its = expectation_maximisation(
-            comparison_matrix(spec, prepared, left, right), n_levels, u, held_out=held_out,
-            m=[s if s is not None else _untrained_m(n) for s, n in zip(start, n_levels, strict=True)],
-        )
+        m, _, its = expectation_maximisation(comparison_matrix(spec, prepared, left, right), n_levels, u,
+                                             held_out=held_out, m=start)
         iterations += its
         for f in range(len(spec.fields)):
             if f not in held_out:
                 estimates[f].append(m[f])
-    m = [np.mean(est, axis=0) if est else (np.asarray(f.m) if f.m else _untrained_m(n))
-         for est, n, f in zip(estimates, n_levels, spec.fields, strict=True)]
-    return Model(list(spec.field_names), [LEVELS[f.type] for f in spec.fields], m, u, 0.1,
-                 [f.tf_adjust and f.type not in NO_TF_TYPES for f in spec.fields], iterations)
+    return [np.mean(est, axis=0) if est else s for est, s in zip(estimates, start, strict=True)], iterations
 
 
 def _untrained_m(n_levels: int) -> np.ndarray:
@@ -214,8 +240,18 @@ def run(spec: MatchSpec, columns: Mapping[str, Sequence[str]], *, source: np.nda
     mark = time.perf_counter()
     if model is None:
         model = train(spec, prepared, pairs, source, n, seed)
-        n_levels = [len(lv) for lv in model.levels]
-        _, model.prior, _ = expectation_maximisation(gamma, n_levels, model.u, m=model.m, fix_m=True)
+        total = float(n * (n - 1) / 2) if source is None else float((source == 0).sum()) * float((source == 1).sum())
+        tf = tf_adjustments(spec, model, prepared, pairs.left, gamma)
+        model.prior = 0.5
+        # With a prior of 0.5 the log-odds term is zero: these weights are the Bayes factors alone.
+        weights, _ = match_weights(model, gamma, tf)
+        model.prior = prior_over_all_pairs(weights, total)
+        # Which disagreements go together among matches, measured on the pairs now clearly matching.
+        likely = probability(weights + np.log2(model.prior / (1 - model.prior))) >= 0.99
+        model.far_dependence = far_dependence(gamma[likely], model.m)
+        model.prior = 0.5
+        weights, _ = match_weights(model, gamma, tf)
+        model.prior = prior_over_all_pairs(weights, total)
     timings["train_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
     prob, contributions, gamma = score(spec, model, prepared, pairs.left, pairs.right, gamma)

@@ -32,6 +32,14 @@ class Model:
     prior: float
     tf: list[bool] = field(default_factory=list)
     iterations: int = 0
+    # (i, j, bits): fields i and j agree together far more often than chance among different entities
+    # (postcode and city, street and postcode). When both agree exactly, the later one counts only what
+    # it adds: its Bayes factor is corrected by ``bits`` = log2(u_i * u_j / u_ij) <= 0.
+    dependence: list[tuple[int, int, float]] = field(default_factory=list)
+    # (i, j, bits): among matches, fields i and j are lost together (a company that moves changes street,
+    # postcode and city at once). When both disagree completely, the later one's penalty is reduced by
+    # ``bits`` = log2(m_ij / (m_i * m_j)) >= 0, never turning it into evidence for a match.
+    far_dependence: list[tuple[int, int, float]] = field(default_factory=list)
 
     def bayes_factors(self) -> list[np.ndarray]:
         return [np.log2(np.maximum(m, M_FLOOR) / np.maximum(u, U_FLOOR)) for m, u in zip(self.m, self.u, strict=True)]
@@ -40,6 +48,8 @@ class Model:
         return {
             "fields": self.fields, "levels": [list(lv) for lv in self.levels], "prior": self.prior,
             "m": [m.round(8).tolist() for m in self.m], "u": [u.round(10).tolist() for u in self.u], "tf": self.tf,
+            "dependence": [[i, j, round(b, 4)] for i, j, b in self.dependence],
+            "far_dependence": [[i, j, round(b, 4)] for i, j, b in self.far_dependence],
         }
 
     @classmethod
@@ -47,6 +57,8 @@ class Model:
         return cls(
             data["fields"], [tuple(lv) for lv in data["levels"]], [np.asarray(m, float) for m in data["m"]],
             [np.asarray(u, float) for u in data["u"]], float(data["prior"]), list(data.get("tf", [])),
+            dependence=[(int(i), int(j), float(b)) for i, j, b in data.get("dependence", [])],
+            far_dependence=[(int(i), int(j), float(b)) for i, j, b in data.get("far_dependence", [])],
         )
 
 
@@ -70,6 +82,92 @@ def level_frequencies(gamma: np.ndarray, n_levels: Sequence[int]) -> list[np.nda
         counts = np.bincount(col[col != MISSING], minlength=n).astype(np.float64) + SMOOTH
         result.append(counts / counts.sum())
     return result
+
+
+MIN_CO_AGREEMENTS = 10
+DEPENDENCE_RATIO = 2.0
+
+
+def exact_dependence(gamma_random: np.ndarray, u: Sequence[np.ndarray]) -> list[tuple[int, int, float]]:
+    """Pairs of fields whose exact agreements go together among random (non-matching) pairs."""
+    result = []
+    exact = gamma_random == 0
+    n = max(len(gamma_random), 1)
+    for i in range(gamma_random.shape[1]):
+        for j in range(i + 1, gamma_random.shape[1]):
+            both = int((exact[:, i] & exact[:, j]).sum())
+            if both < MIN_CO_AGREEMENTS:
+                continue
+            joint = both / n
+            independent = float(u[i][0]) * float(u[j][0])
+            if joint >= DEPENDENCE_RATIO * independent:
+                result.append((i, j, float(np.log2(independent / joint))))
+    return result
+
+
+def far_dependence(gamma_matches: np.ndarray, m: Sequence[np.ndarray]) -> list[tuple[int, int, float]]:
+    """Pairs of fields whose complete disagreements go together among (likely) matches."""
+    result = []
+    n = max(len(gamma_matches), 1)
+    far = np.stack([gamma_matches[:, f] == len(m[f]) - 1 for f in range(gamma_matches.shape[1])], axis=1) \
+        if len(gamma_matches) else np.zeros((0, len(m)), dtype=bool)
+    for i in range(len(m)):
+        for j in range(i + 1, len(m)):
+            both = int((far[:, i] & far[:, j]).sum())
+            if both < MIN_CO_AGREEMENTS:
+                continue
+            joint = both / n
+            independent = float(m[i][-1]) * float(m[j][-1])
+            if joint >= DEPENDENCE_RATIO * independent:
+                result.append((i, j, float(np.log2(joint / independent))))
+    return result
+
+
+def _far_corrections(model: Model, gamma: np.ndarray, contributions: np.ndarray) -> np.ndarray:
+    correction = np.zeros(gamma.shape, dtype=np.float64)
+    if not model.far_dependence:
+        return correction
+    dep: dict[tuple[int, int], float] = {}
+    for i, j, bits in model.far_dependence:
+        dep[(i, j)] = dep[(j, i)] = bits
+    factors = model.bayes_factors()
+    # The most damning disagreement counts in full; the ones that follow from it are discounted.
+    order = sorted(range(gamma.shape[1]), key=lambda f: float(factors[f][-1]))
+    far = np.stack([gamma[:, f] == len(model.levels[f]) - 1 for f in range(gamma.shape[1])], axis=1)
+    for k, f in enumerate(order):
+        for g in order[:k]:
+            bits = dep.get((f, g))
+            if bits is None:
+                continue
+            both = far[:, f] & far[:, g]
+            correction[both, f] = np.maximum(correction[both, f], bits)
+        correction[:, f] = np.minimum(correction[:, f], np.maximum(-contributions[:, f], 0.0))
+    return correction
+
+
+def _dependence_corrections(model: Model, gamma: np.ndarray, contributions: np.ndarray) -> np.ndarray:
+    """Per pair and field, the (negative) correction for agreeing with an already-counted dependent field.
+
+    Fields are taken in order of their exact-agreement Bayes factor, strongest first; each exactly agreeing
+    field is discounted by its strongest dependence on an earlier one that also agreed, never below zero."""
+    correction = np.zeros(gamma.shape, dtype=np.float64)
+    if not model.dependence:
+        return correction
+    dep: dict[tuple[int, int], float] = {}
+    for i, j, bits in model.dependence:
+        dep[(i, j)] = dep[(j, i)] = bits
+    factors = model.bayes_factors()
+    order = sorted(range(gamma.shape[1]), key=lambda f: -float(factors[f][0]))
+    exact = gamma == 0
+    for k, f in enumerate(order):
+        for g in order[:k]:
+            bits = dep.get((f, g))
+            if bits is None:
+                continue
+            both = exact[:, f] & exact[:, g]
+            correction[both, f] = np.minimum(correction[both, f], bits)
+        correction[:, f] = np.maximum(correction[:, f], -np.maximum(contributions[:, f], 0.0))
+    return correction
 
 
 def expectation_maximisation(
@@ -135,8 +233,32 @@ def match_weights(
         contributions[present, f] = bf[col[present]]
     if tf_adjustment is not None:
         contributions += tf_adjustment
+    contributions += _dependence_corrections(model, gamma, contributions)
+    contributions += _far_corrections(model, gamma, contributions)
     prior_logit = np.log2(model.prior / (1 - model.prior))
     return prior_logit + contributions.sum(axis=1), contributions
+
+
+def prior_over_all_pairs(bayes_factor_sum: np.ndarray, total_pairs: float, *, iterations: int = 200) -> float:
+    """The probability that two records picked at random match, by EM over *all* pairs.
+
+    u is measured on random pairs, so Bayes factors are evidence relative to a random pair, and the prior
+    they combine with must be the share of matches among all pairs, not among the blocked candidates
+    (blocking has already selected pairs that agree on something: counting that again would make every
+    candidate look like a match). Pairs that blocking left out count as non-matches, so the fixed point is
+    lambda = sum(posterior of each candidate) / all pairs.
+    """
+    if len(bayes_factor_sum) == 0 or total_pairs <= 0:
+        return 1e-6
+    prior = min(0.5, len(bayes_factor_sum) / total_pairs)
+    for _ in range(iterations):
+        logit = np.log2(prior / (1 - prior)) + bayes_factor_sum
+        expected = float((1.0 / (1.0 + np.exp2(-np.clip(logit, -1000, 1000)))).sum())
+        new = min(max(expected / total_pairs, 1e-12), 0.5)
+        if abs(new - prior) <= 1e-6 * prior:
+            return new
+        prior = new
+    return prior
 
 
 def probability(weight: np.ndarray) -> np.ndarray:

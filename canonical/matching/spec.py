@@ -26,6 +26,7 @@ FIELD_TYPES = (
 IDENTIFIER_TYPES = frozenset({"exact", "tax_id", "domain", "email", "phone", "postcode"})
 NAME_TYPES = frozenset({"name", "company_name", "string"})
 COUNTRY_AWARE_TYPES = frozenset({"tax_id", "phone", "postcode"})
+REQUIRED_BY_DEFAULT = frozenset({"tax_id"})
 
 
 class ConfigError(ValueError):
@@ -110,8 +111,11 @@ def parse_spec(data: Mapping[str, Any]) -> MatchSpec:
         country_field = raw.get("country_field")
         if country_field is not None and not isinstance(country_field, str):
             raise ConfigError(f"field {raw['name']!r}: 'country_field' must be a column name")
-        fields.append(FieldSpec(raw["name"], ftype, country_field, bool(raw.get("tf_adjust", True)),
-                                bool(raw.get("required", False)), _levels(raw, "m", ftype), _levels(raw, "u", ftype)))
+        # Two different valid tax ids are two legal entities (a parent and its subsidiary share a brand, a
+        # website, even an address, never a tax id), so tax ids are required unless the rules say otherwise.
+        required = bool(raw.get("required", ftype in REQUIRED_BY_DEFAULT))
+        fields.append(FieldSpec(raw["name"], ftype, country_field, bool(raw.get("tf_adjust", True)), required,
+                                _levels(raw, "m", ftype), _levels(raw, "u", ftype)))
     names = [f.name for f in fields]
     if len(set(names)) != len(names):
         raise ConfigError("'fields' names a column twice")

@@ -110,10 +110,10 @@ def test_exact_clusters_on_a_hand_made_file_with_fixed_thresholds(tmp_path):
         ["2", "THORNBURY GROUP LTD.", "https://www.thornburygroup.com", "GB 980 780 684", "GB", "m2 3aw", ""],
         ["3", "Thornbury Group Holdings plc", "thornburygroup.com", "GB434031494", "GB", "EC1A 1BB", "1970-01-01"],
         ["4", "Lucerne Publishing GmbH", "lucerne.de", "DE136695976", "DE", "10115", "2001-05-05"],
-        ["5", "Lucerne Publishing", "", "", "DE", "10115", "not a date"],
+        ["5", "Lucerne Publishing", "www.lucerne.de", "DE 136 695 976", "DE", "10115", "not a date"],
     ]
     write(tmp_path / "a.csv", rows)
-    config = {**CONFIG, "thresholds": {"match": 0.9, "review": 0.3}}
+    config = {**CONFIG, "deterministic": [["vat"]], "thresholds": {"match": 0.9, "review": 0.3}}
 
     clusters = run(tmp_path, config, input=tmp_path / "a.csv", pairs=tmp_path / "pairs.csv")
     pairs = read(tmp_path / "pairs.csv")
