@@ -92,7 +92,9 @@ def prepare_column(field_type: str, values: Sequence[str]) -> Column:
 def _similarity(scorer, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     if len(left) == 0:
         return np.zeros(0, dtype=np.float32)
-    return process.cpdist(list(left), list(right), scorer=scorer, dtype=np.float32, workers=-1)
+    # Threads only pay off on big batches; the online path scores a hundred candidates at a time.
+    workers = -1 if len(left) >= 20_000 else 1
+    return process.cpdist(list(left), list(right), scorer=scorer, dtype=np.float32, workers=workers)
 
 
 def compare(column: Column, left: np.ndarray, right: np.ndarray) -> np.ndarray:

@@ -171,6 +171,14 @@ def _population(matcher: Matcher) -> int:
     return max(MatchRecord.objects.filter(entity_type=matcher.entity_type, is_active=True).count(), 1)
 
 
+def _value_counts(matcher: Matcher, keys: Sequence[str]) -> list[int]:
+    """How many active records hold each block key: one indexed query for all of them."""
+    counts = MatchRecord.objects.filter(
+        entity_type=matcher.entity_type, is_active=True, block_keys__overlap=list(keys)
+    ).aggregate(**{f"k{i}": models.Count("pk", filter=Q(block_keys__contains=[key])) for i, key in enumerate(keys)})
+    return [counts[f"k{i}"] for i in range(len(keys))]
+
+
 def _candidates(matcher: Matcher, record: MatchRecord) -> list[MatchRecord]:
     condition = Q(block_keys__overlap=record.block_keys) if record.block_keys else Q(pk__in=[])
     if record.name_key and len(record.name_key) >= 3:
@@ -188,12 +196,12 @@ def score_against(matcher: Matcher, values: Mapping[str, str], candidates: Seque
         return []
     rows = [values, *[c.values for c in candidates]]
     prepared = {f.name: prepare_column(f.type, [r.get(f.name, "") for r in rows]) for f in matcher.spec.fields}
-    population = _population(matcher)
-    for f in matcher.spec.fields:
-        if f.tf_adjust and values.get(f.name):
-            # The share of all records holding this value, from the blocking index.
-            count = MatchRecord.objects.filter(entity_type=matcher.entity_type, is_active=True,
-                                               block_keys__contains=[f"{f.name}={values[f.name]}"]).count()
+    tf_fields = [f for f in matcher.spec.fields if f.tf_adjust and values.get(f.name)]
+    if tf_fields:
+        population = _population(matcher)
+        for f, count in zip(tf_fields, _value_counts(matcher, [f"{f.name}={values[f.name]}" for f in tf_fields]),
+                            strict=True):
+            # The share of all records holding this value, counted through the blocking index.
             column = prepared[f.name]
             column.frequency = column.frequency.copy()
             column.frequency[column.codes[0]] = max(count, 1) / population
@@ -257,6 +265,23 @@ def _decide(matcher: Matcher, best: Scored | None) -> str:
     if best.probability >= matcher.thresholds.review:
         return MatchOutcome.REVIEW
     return MatchOutcome.NEW
+
+
+@dataclass(frozen=True)
+class MatchPreview:
+    outcome: str
+    ranked: list[Scored]
+
+
+def match_preview(*, entity_type: str, values: Mapping[str, str]) -> MatchPreview:
+    """What matching would decide for a record with these normalised values, without writing anything."""
+    matcher = matcher_for(entity_type)
+    if matcher is None:
+        return MatchPreview(MatchOutcome.NEW, [])
+    view = MatchRecord(entity_type=entity_type, values=dict(values), block_keys=block_keys(matcher.spec, values),
+                       name_key=values.get(matcher.name_field or "", "")[:300])
+    ranked = _best_per_golden(score_against(matcher, values, _candidates(matcher, view)), set())
+    return MatchPreview(_decide(matcher, ranked[0] if ranked else None), ranked)
 
 
 def source_record_match(*, source_record: SourceRecord, reason: str = "matched on arrival") -> MatchDecision | None:
