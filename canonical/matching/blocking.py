@@ -52,8 +52,14 @@ def rules_for(spec: MatchSpec, codes: Mapping[str, np.ndarray]) -> list[Blocking
     return rules
 
 
-def _pairs_from_groups(group: np.ndarray, max_block: int) -> tuple[np.ndarray, np.ndarray]:
-    """All pairs of record indexes that share a group id (group < 0: no group), skipping big groups."""
+def _pairs_from_groups(
+    group: np.ndarray, max_block: int, max_pairs: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """All pairs of record indexes that share a group id (group < 0: no group), skipping big groups.
+
+    With ``max_pairs``, the largest groups are dropped until the rule's pairs fit in that budget: at a
+    million records a key such as a city-centre postcode holds hundreds of companies, and comparing
+    each with each would cost more than every selective key together while finding almost nothing."""
     members = np.flatnonzero(group >= 0)
     if len(members) < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64)
@@ -62,6 +68,8 @@ def _pairs_from_groups(group: np.ndarray, max_block: int) -> tuple[np.ndarray, n
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
     sizes = np.diff(np.r_[starts, len(g)])
     keep = (sizes >= 2) & (sizes <= max_block)
+    if max_pairs is not None:
+        keep &= sizes <= _largest_size_within(sizes[keep], max_pairs)
     starts, sizes = starts[keep], sizes[keep]
     if len(starts) == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
@@ -72,6 +80,17 @@ def _pairs_from_groups(group: np.ndarray, max_block: int) -> tuple[np.ndarray, n
     left_pos = np.repeat(pos, later)
     right_pos = left_pos + 1 + _ranges(later)
     return order[left_pos].astype(np.int64), order[right_pos].astype(np.int64)
+
+
+def _largest_size_within(sizes: np.ndarray, max_pairs: int) -> int:
+    """The largest group size such that all groups up to that size bring at most ``max_pairs`` pairs."""
+    ordered = np.sort(sizes).astype(np.int64)
+    cumulative = np.cumsum(ordered * (ordered - 1) // 2)
+    if len(ordered) == 0 or cumulative[-1] <= max_pairs:
+        return int(ordered[-1]) if len(ordered) else 0
+    fits = int(np.searchsorted(cumulative, max_pairs, side="right"))
+    # Groups of the size that overflows are all left out, so equal keys are treated alike.
+    return int(ordered[fits]) - 1 if fits < len(ordered) else int(ordered[-1])
 
 
 def _ranges(sizes: np.ndarray) -> np.ndarray:
@@ -95,7 +114,7 @@ def _group_ids(codes: Sequence[np.ndarray]) -> np.ndarray:
     return group
 
 
-def _token_pairs(values: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
+def _token_pairs(values: np.ndarray, cap: int, max_pairs: int) -> tuple[np.ndarray, np.ndarray]:
     record, token = [], []
     for i, value in enumerate(values):
         if value:
@@ -108,7 +127,7 @@ def _token_pairs(values: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
     rec = np.asarray(record, dtype=np.int64)
     _, tok = np.unique(np.asarray(token, dtype=object), return_inverse=True)
     # Each (record, token) row is a member of that token's block.
-    left, right = _pairs_from_groups(tok.astype(np.int64), cap)
+    left, right = _pairs_from_groups(tok.astype(np.int64), cap, max_pairs)
     return rec[left], rec[right]
 
 
@@ -126,16 +145,20 @@ def candidate_pairs(
     *,
     max_block: int,
     source: np.ndarray | None = None,
+    pairs_per_record: int = 10,
 ) -> CandidatePairs:
-    """The union of every rule's pairs (left < right), and each rule's own pairs (for training)."""
+    """The union of every rule's pairs (left < right), and each rule's own pairs (for training).
+
+    Each rule may bring at most ``pairs_per_record`` x records pairs (its largest blocks go first)."""
     n = len(next(iter(codes.values())))
+    budget = max(pairs_per_record * n, 1000)
     by_rule: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     keys = []
     for rule in rules:
         if rule.tokens:
-            left, right = _token_pairs(values[rule.fields[0]], min(TOKEN_BLOCK_CAP, max_block))
+            left, right = _token_pairs(values[rule.fields[0]], min(TOKEN_BLOCK_CAP, max_block), budget)
         else:
-            left, right = _pairs_from_groups(_group_ids([codes[f] for f in rule.fields]), max_block)
+            left, right = _pairs_from_groups(_group_ids([codes[f] for f in rule.fields]), max_block, budget)
         lo, hi = np.minimum(left, right), np.maximum(left, right)
         keep = lo != hi
         if source is not None:

@@ -211,12 +211,30 @@ def score(spec: MatchSpec, model: Model, prepared: Mapping[str, Column], left: n
     if gamma is None:
         gamma = comparison_matrix(spec, prepared, left, right)
     weights, contributions = match_weights(model, gamma, tf_adjustments(spec, model, prepared, left, gamma))
+    return _probabilities(spec, model, gamma, weights), contributions, gamma
+
+
+SCORE_CHUNK = 2_000_000
+
+
+def _weights(spec: MatchSpec, model: Model, prepared: Mapping[str, Column], left: np.ndarray,
+             gamma: np.ndarray) -> np.ndarray:
+    """Match weights of all pairs, a chunk at a time (a per-field matrix of every pair would not fit)."""
+    weights = np.empty(len(gamma), dtype=np.float64)
+    for start in range(0, len(gamma), SCORE_CHUNK):
+        part = slice(start, start + SCORE_CHUNK)
+        tf = tf_adjustments(spec, model, prepared, left[part], gamma[part])
+        weights[part], _ = match_weights(model, gamma[part], tf)
+    return weights
+
+
+def _probabilities(spec: MatchSpec, model: Model, gamma: np.ndarray, weights: np.ndarray) -> np.ndarray:
     prob = probability(weights)
     for i, f in enumerate(spec.fields):
         if f.required:
             prob[gamma[:, i] == len(LEVELS[f.type]) - 1] = 0.0
     prob[_deterministic(spec, gamma)] = 1.0
-    return prob, contributions, gamma
+    return prob
 
 
 def run(spec: MatchSpec, columns: Mapping[str, Sequence[str]], *, source: np.ndarray | None = None,
@@ -231,7 +249,7 @@ def run(spec: MatchSpec, columns: Mapping[str, Sequence[str]], *, source: np.nda
     pairs = candidate_pairs(
         rules_for(spec, {k: c.codes for k, c in prepared.items()}), {k: c.codes for k, c in prepared.items()},
         {k: c.values for k, c in prepared.items()},
-        max_block=spec.max_block_size, source=source,
+        max_block=spec.max_block_size, source=source, pairs_per_record=spec.pairs_per_record,
     )
     timings["blocking_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
@@ -241,20 +259,20 @@ def run(spec: MatchSpec, columns: Mapping[str, Sequence[str]], *, source: np.nda
     if model is None:
         model = train(spec, prepared, pairs, source, n, seed)
         total = float(n * (n - 1) / 2) if source is None else float((source == 0).sum()) * float((source == 1).sum())
-        tf = tf_adjustments(spec, model, prepared, pairs.left, gamma)
         model.prior = 0.5
         # With a prior of 0.5 the log-odds term is zero: these weights are the Bayes factors alone.
-        weights, _ = match_weights(model, gamma, tf)
+        weights = _weights(spec, model, prepared, pairs.left, gamma)
         model.prior = prior_over_all_pairs(weights, total)
         # Which disagreements go together among matches, measured on the pairs now clearly matching.
         likely = probability(weights + np.log2(model.prior / (1 - model.prior))) >= 0.99
         model.far_dependence = far_dependence(gamma[likely], model.m)
         model.prior = 0.5
-        weights, _ = match_weights(model, gamma, tf)
+        weights = _weights(spec, model, prepared, pairs.left, gamma)
         model.prior = prior_over_all_pairs(weights, total)
+        del weights
     timings["train_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    prob, contributions, gamma = score(spec, model, prepared, pairs.left, pairs.right, gamma)
+    prob = _probabilities(spec, model, gamma, _weights(spec, model, prepared, pairs.left, gamma))
     timings["score_s"] = time.perf_counter() - mark
     thresholds = spec.thresholds
     if thresholds is None:
@@ -262,9 +280,11 @@ def run(spec: MatchSpec, columns: Mapping[str, Sequence[str]], *, source: np.nda
         thresholds = Thresholds(match=match, review=max(0.05, min(0.2, match)))
     matched = prob >= thresholds.match
     cluster = clusters_of(n, pairs.left[matched], pairs.right[matched])
-    keep = prob >= thresholds.review
+    keep = np.flatnonzero(prob >= thresholds.review)
+    # Per-comparison contributions only for the pairs worth explaining.
+    _, contributions, _ = score(spec, model, prepared, pairs.left[keep], pairs.right[keep], gamma[keep])
     timings["total_s"] = time.perf_counter() - started
     stats = {"records": n, "candidate_pairs": int(len(pairs.left)), "matched_pairs": int(matched.sum()),
              "em_iterations": model.iterations, "prior": model.prior, **timings}
-    return MatchResult(cluster, pairs.left[keep], pairs.right[keep], prob[keep], contributions[keep], gamma[keep],
+    return MatchResult(cluster, pairs.left[keep], pairs.right[keep], prob[keep], contributions, gamma[keep],
                        thresholds, model, stats)

@@ -63,6 +63,8 @@ class MatchSpec:
     deterministic: tuple[tuple[str, ...], ...] = ()
     thresholds: Thresholds | None = None  # None: "auto", EM and the data decide
     max_block_size: int = 2000
+    # Each blocking rule brings at most this many candidate pairs per record (largest blocks dropped first).
+    pairs_per_record: int = 10
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -128,9 +130,13 @@ def parse_spec(data: Mapping[str, Any]) -> MatchSpec:
     max_block = data.get("max_block_size", 2000)
     if not isinstance(max_block, int) or max_block < 2:
         raise ConfigError("'max_block_size' must be an integer of at least 2")
+    pairs_per_record = data.get("pairs_per_record", 10)
+    if not isinstance(pairs_per_record, int) or pairs_per_record < 1:
+        raise ConfigError("'pairs_per_record' must be a positive integer")
     extra = {k: v for k, v in data.items() if k not in {"id", "fields", "blocking", "deterministic", "thresholds",
-                                                         "max_block_size"}}
-    return MatchSpec(id_field, tuple(fields), blocking, deterministic, thresholds, max_block, extra)
+                                                         "max_block_size", "pairs_per_record"}}
+    return MatchSpec(id_field, tuple(fields), blocking, deterministic, thresholds, max_block, pairs_per_record,
+                     extra)
 
 
 def _levels(raw: Mapping[str, Any], key: str, ftype: str) -> tuple[float, ...] | None:
