@@ -142,8 +142,13 @@ def _deterministic(spec: MatchSpec, gamma: np.ndarray) -> np.ndarray:
     return hit
 
 
+# How many pairs' worth of evidence the unsupervised (EM) estimate of m counts for, against which each
+# pair a steward confirmed as a match is weighed.
+EM_PSEUDO_COUNT = 200
+
+
 def train(spec: MatchSpec, prepared: Mapping[str, Column], pairs, source: np.ndarray | None,
-          n: int, seed: int = 0) -> Model:
+          n: int, seed: int = 0, confirmed: tuple[np.ndarray, np.ndarray] | None = None) -> Model:
     """u from random pairs, m by one EM session per blocking rule on a name or identifier, and the
     dependence between fields."""
     rng = np.random.default_rng(seed)
@@ -155,6 +160,8 @@ def train(spec: MatchSpec, prepared: Mapping[str, Column], pairs, source: np.nda
     rough_prior = min(max(n / max(total, 1.0), 1e-9), 0.5)
     u = level_frequencies(random_gamma, n_levels)
     m, iterations = _estimate_m(spec, prepared, pairs, u, n_levels, rng)
+    if confirmed is not None and len(confirmed[0]):
+        m = refine_m(m, comparison_matrix(spec, prepared, *confirmed), n_levels)
     model = Model(list(spec.field_names), [LEVELS[f.type] for f in spec.fields], m, u, 0.1,
                   [f.tf_adjust and f.type not in NO_TF_TYPES for f in spec.fields], iterations)
 
@@ -166,6 +173,17 @@ def train(spec: MatchSpec, prepared: Mapping[str, Column], pairs, source: np.nda
     # true matches a random sample holds agree on everything and would make every field look dependent.
     model.dependence = exact_dependence(random_gamma[random_posterior() < 0.01], model.u)
     return model
+
+
+def refine_m(m: list[np.ndarray], confirmed_gamma: np.ndarray, n_levels: list[int]) -> list[np.ndarray]:
+    """Blend the EM estimate of m with the comparison levels of pairs stewards confirmed as matches."""
+    refined = []
+    for f, k in enumerate(n_levels):
+        col = confirmed_gamma[:, f]
+        counts = np.bincount(col[col != -1], minlength=k).astype(np.float64)
+        blended = m[f] * EM_PSEUDO_COUNT + counts
+        refined.append(blended / blended.sum())
+    return refined
 
 
 def _estimate_m(spec: MatchSpec, prepared: Mapping[str, Column], pairs, u: list[np.ndarray],
@@ -238,8 +256,11 @@ def _probabilities(spec: MatchSpec, model: Model, gamma: np.ndarray, weights: np
 
 
 def run(spec: MatchSpec, columns: Mapping[str, Sequence[str]], *, source: np.ndarray | None = None,
-        model: Model | None = None, seed: int = 0, normalised: bool = False) -> MatchResult:
-    """Dedupe (or, with ``source`` of 0/1 per record, link) the records given as columns."""
+        model: Model | None = None, seed: int = 0, normalised: bool = False,
+        confirmed: tuple[np.ndarray, np.ndarray] | None = None) -> MatchResult:
+    """Dedupe (or, with ``source`` of 0/1 per record, link) the records given as columns.
+
+    ``confirmed``: index pairs that stewards confirmed as matches, which refine the learnt m."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     n = len(columns[spec.id_field])
@@ -257,7 +278,7 @@ def run(spec: MatchSpec, columns: Mapping[str, Sequence[str]], *, source: np.nda
     timings["compare_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
     if model is None:
-        model = train(spec, prepared, pairs, source, n, seed)
+        model = train(spec, prepared, pairs, source, n, seed, confirmed)
         total = float(n * (n - 1) / 2) if source is None else float((source == 0).sum()) * float((source == 1).sum())
         model.prior = 0.5
         # With a prior of 0.5 the log-odds term is zero: these weights are the Bayes factors alone.

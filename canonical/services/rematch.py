@@ -88,8 +88,26 @@ def match_weights_train(*, entity_type: str, min_records: int = MIN_TRAINING_REC
     columns = {f.name: [v.get(f.name, "") for v in values] for f in matcher.spec.fields}
     columns[matcher.spec.id_field] = [str(i) for i in ids]
     run_spec = matcher.spec if matcher.spec.thresholds else _with_thresholds(matcher)
-    _save_config(config, None, engine_run(run_spec, columns, normalised=True))
+    _save_config(config, None, engine_run(run_spec, columns, normalised=True,
+                                          confirmed=steward_confirmed_pairs(entity_type, ids)))
     return True
+
+
+def steward_confirmed_pairs(entity_type: str, ids: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of source records that stewards put together by a merge: labelled matches for training.
+
+    Each steward merge moved sources into a survivor that already had sources of its own; every moved
+    source paired with one of the survivor's original sources is a confirmed match."""
+    position = {source_id: i for i, source_id in enumerate(ids)}
+    merges = MatchDecision.objects.filter(entity_type=entity_type, outcome=MatchOutcome.STEWARD_MERGE)
+    left, right = [], []
+    for moved, survivor in merges.values_list("source_record_id", "golden_record_id"):
+        partner = (MatchDecision.objects.filter(golden_record_id=survivor).exclude(outcome=MatchOutcome.STEWARD_MERGE)
+                   .values_list("source_record_id", flat=True).first())
+        if moved in position and partner in position:
+            left.append(position[moved])
+            right.append(position[partner])
+    return np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
 
 
 def _population(matcher: Matcher, rebuild_values: bool) -> tuple[list[Any], list[Any], list[dict[str, str]]]:
@@ -167,7 +185,8 @@ def entity_rematch(*, entity_type: str, spec: Mapping[str, Any] | None = None, a
     columns = {f.name: [v.get(f.name, "") for v in values] for f in matcher.spec.fields}
     columns[matcher.spec.id_field] = [str(i) for i in ids]
     run_spec = matcher.spec if matcher.spec.thresholds else _with_thresholds(matcher)
-    result = engine_run(run_spec, columns, normalised=True, model=None if train else matcher.model) if n else None
+    result = engine_run(run_spec, columns, normalised=True, model=None if train else matcher.model,
+                        confirmed=steward_confirmed_pairs(entity_type, ids) if train else None) if n else None
     pinned = _pinned(ids)
     forbidden = {(str(r.record_a), str(r.record_b)) for r in NotAMatch.objects.filter(entity_type=entity_type)}
     if result is not None:

@@ -91,3 +91,14 @@ def test_model_round_trips_through_json():
 
     assert again.fields == ["a"] and again.prior == 0.05 and again.tf == [True]
     assert np.allclose(again.m[0], [0.9, 0.1]) and np.allclose(again.u[0], [0.01, 0.99])
+
+
+def test_steward_confirmed_matches_refine_m():
+    from canonical.matching.engine import EM_PSEUDO_COUNT, refine_m
+
+    m = [np.array([0.9, 0.1])]
+    confirmed = np.array([[1]] * EM_PSEUDO_COUNT, dtype=np.int8)  # stewards merged pairs that disagree
+
+    refined = refine_m(m, confirmed, [2])
+
+    assert np.allclose(refined[0], [0.45, 0.55])

@@ -206,3 +206,31 @@ def test_not_a_match_closes_the_potential_match(systems):
     assert match.status == PotentialMatchStatus.NOT_A_MATCH and match.decided_by == "steward"
     with pytest.raises(ValidationError):
         not_a_match_record(entity_type="client", a=match.record_a, b=match.record_a, actor="s", reason="x")
+
+
+def test_steward_merges_become_labelled_matches_for_training(systems):
+    from canonical.services.rematch import steward_confirmed_pairs
+
+    a, _ = arrive(systems["netsuite"], "1", legal_name="Cronus Foods Limited", country="GB")
+    b, _ = arrive(systems["salesforce"], "001A", legal_name="Coho Vineyard", country="US")
+    golden_record_merge(survivor=Client.objects.get(pk=a.golden_record_id),
+                        merged=Client.objects.get(pk=b.golden_record_id), actor="steward", reason="renamed")
+
+    left, right = steward_confirmed_pairs("client", [a.pk, b.pk])
+
+    assert (left.tolist(), right.tolist()) == ([1], [0])
+
+
+def test_match_preview_scores_without_writing(systems):
+    from canonical.services.matching import match_preview
+
+    first, _ = arrive(systems["netsuite"], "1", legal_name="Alpine Ski House Limited", tax_id="GB980780684",
+                      country="GB")
+    views, decisions = MatchRecord.objects.count(), MatchDecision.objects.count()
+
+    preview = match_preview(entity_type="client", values={"name": "alpine ski house", "tax_id": "GB980780684",
+                                                          "country": "GB"})
+
+    assert preview.outcome == MatchOutcome.DETERMINISTIC
+    assert preview.ranked[0].golden_record_id == first.golden_record_id
+    assert (MatchRecord.objects.count(), MatchDecision.objects.count()) == (views, decisions)
