@@ -17,6 +17,7 @@ SOURCE_PRIORITY = "source_priority"
 MOST_RECENT = "most_recent"
 MOST_COMPLETE = "most_complete"
 MOST_FREQUENT = "most_frequent"
+AGGREGATE = "aggregate"
 STEWARD_OVERRIDE = "steward_override"
 
 CRM = ("salesforce",)
@@ -137,6 +138,18 @@ def survive_attribute(attribute: str, rule: Rule, sources: Sequence[SourceValues
             value = source.attributes.get(attribute)
             if _present(value) and counts[repr(value)] == best:
                 return Survivor(value, source.source_record_id, source.system_key, MOST_FREQUENT)
+    if rule.strategy == AGGREGATE:
+        # Lists are united, not chosen between: each value once, in the order the newest sources give them.
+        union: list = []
+        for source in recent:
+            value = source.attributes.get(attribute)
+            for item in value if isinstance(value, list) else ([value] if _present(value) else []):
+                if item not in union:
+                    union.append(item)
+        contributors = [s for s in recent if _present(s.attributes.get(attribute))]
+        if not union:
+            return None
+        return Survivor(union, contributors[0].source_record_id, contributors[0].system_key, AGGREGATE)
     if rule.strategy == MOST_COMPLETE:
         candidates = [s for s in recent if _present(s.attributes.get(attribute))]
         if not candidates:

@@ -19,6 +19,7 @@ from canonical.matching.spec import ConfigError
 from canonical.models import MatchConfiguration, MatchDecision, PotentialMatch, SourceRecord
 from canonical.registry import model_for
 from canonical.selectors.golden import golden_record_key
+from canonical.services.golden import golden_record_override_clear, golden_record_override_set
 from canonical.services.matching import hub_spec
 from canonical.services.merge import (
     golden_record_merge,
@@ -43,6 +44,15 @@ class MergeInput(ReasonSerializer):
 class UnmergeInput(ReasonSerializer):
     source_record = serializers.UUIDField(help_text="The source record to take out.")
     into = serializers.CharField(required=False, help_text="Golden id of another record; absent: a new record.")
+
+
+class OverrideInput(ReasonSerializer):
+    attribute = serializers.CharField(help_text="The attribute to pin, e.g. legal_name.")
+    value = serializers.JSONField(help_text="The value that wins over every source until cleared.")
+
+
+class ClearOverrideInput(ReasonSerializer):
+    attribute = serializers.CharField()
 
 
 class NotAMatchInput(ReasonSerializer):
@@ -129,6 +139,26 @@ class StewardActionsMixin:
         _run(not_a_match_record, entity_type=record.ENTITY_TYPE, a=record.pk, b=other.pk, actor=actor_name(request),
              reason=data["reason"])
         return Response(status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=OverrideInput, summary="Pin a steward's value for one attribute")
+    @action(detail=True, methods=["post"], required_scope=scopes.STEWARD_WRITE)
+    def override(self, request: Request, id: str) -> Response:
+        """Pin a value: it wins over every platform's value (lineage says "steward_override") until cleared."""
+        data = self._input(OverrideInput)
+        record = self.get_object()
+        _run(golden_record_override_set, record=record, attribute=data["attribute"], value=data["value"],
+             actor=actor_name(request), reason=data["reason"])
+        return self._render(record)
+
+    @extend_schema(request=ClearOverrideInput, summary="Clear a pinned value")
+    @action(detail=True, methods=["post"], url_path="clear-override", required_scope=scopes.STEWARD_WRITE)
+    def clear_override(self, request: Request, id: str) -> Response:
+        """Unpin an attribute: survivorship over the platforms' values decides it again."""
+        data = self._input(ClearOverrideInput)
+        record = self.get_object()
+        _run(golden_record_override_clear, record=record, attribute=data["attribute"], actor=actor_name(request),
+             reason=data["reason"])
+        return self._render(record)
 
     @extend_schema(responses=MatchDecisionSerializer(many=True), summary="Why each source is in this record")
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[],

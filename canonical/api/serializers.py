@@ -20,7 +20,7 @@ from canonical.models import (
     SourceRecord,
 )
 
-GOLDEN_META = ("id", "golden_id", "version", "lineage", "created_at", "updated_at")
+GOLDEN_META = ("id", "golden_id", "version", "lineage", "overrides", "created_at", "updated_at")
 
 
 class RefSerializer(serializers.Serializer):
@@ -44,6 +44,8 @@ class LineageField(serializers.JSONField):
 
 class GoldenRecordSerializer(serializers.ModelSerializer):
     lineage = LineageField(read_only=True, help_text="Per attribute: the source record and rule that gave its value.")
+    overrides = serializers.JSONField(read_only=True, help_text="Values a steward pinned: attribute -> {value, by, "
+                                                                "reason, at}.")
 
 
 class BillingAddressSerializer(serializers.Serializer):
@@ -79,7 +81,7 @@ class MilestoneSerializer(GoldenRecordSerializer):
 
 class NestedMilestoneSerializer(MilestoneSerializer):
     class Meta(MilestoneSerializer.Meta):
-        fields = tuple(f for f in MilestoneSerializer.Meta.fields if f not in {"engagement", "lineage"})
+        fields = tuple(f for f in MilestoneSerializer.Meta.fields if f not in {"engagement", "lineage", "overrides"})
 
 
 class EngagementSerializer(GoldenRecordSerializer):
@@ -131,6 +133,7 @@ class RevenueEventSerializer(GoldenRecordSerializer):
             "engagement", "contract", "milestone", "source_system", "source_reference", "description",
             "created_at",
         )
+        read_only_fields = fields
 
 
 class ConnectedSystemSerializer(serializers.ModelSerializer):

@@ -54,6 +54,9 @@ class GoldenRecord(models.Model):
     )
     version = models.PositiveIntegerField(default=1, editable=False)
     lineage = models.JSONField(default=dict, blank=True, editable=False)
+    # Values a steward pinned: {"legal_name": {"value": ..., "by": ..., "reason": ..., "at": ...}}. They win
+    # over every source until cleared.
+    overrides = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -173,7 +173,9 @@ def _survive(record: models.Model, sources: Sequence[SourceRecord]) -> tuple[dic
         for s in sources
     ]
     system_of = {str(s.pk): s.system_id for s in sources}
-    survivors = survivorship.survive(model.ENTITY_TYPE, model.SURVIVED_ATTRIBUTES, views)
+    pinned = record.overrides or {}
+    survivors = survivorship.survive(model.ENTITY_TYPE, model.SURVIVED_ATTRIBUTES, views,
+                                     overrides={a: o["value"] for a, o in pinned.items()})
     values: dict[str, Any] = {}
     lineage: dict[str, dict] = {}
     now = timezone.now().isoformat()
@@ -186,6 +188,8 @@ def _survive(record: models.Model, sources: Sequence[SourceRecord]) -> tuple[dic
         lineage[attribute] = {
             "source_record": survivor.source_record_id, "system": survivor.system, "rule": survivor.rule, "at": now,
         }
+        if attribute in pinned:
+            lineage[attribute].update(by=pinned[attribute].get("by"), reason=pinned[attribute].get("reason"))
     return values, lineage
 
 
@@ -263,6 +267,33 @@ def golden_record_recompute(*, record: models.Model, reason: str) -> list[str]:
             change_event_record(record=locked, operation=ChangeOperation.UPDATED, changed_fields=changed, reason=reason)
     record.refresh_from_db()
     return changed
+
+
+def golden_record_override_set(*, record: models.Model, attribute: str, value: Any, actor: str,
+                               reason: str) -> list[str]:
+    """Pin a steward's value for one attribute; it wins over every source until cleared."""
+    model = type(record)
+    if attribute not in model.SURVIVED_ATTRIBUTES:
+        raise ValidationError({attribute: [f"not an attribute of a {model.ENTITY_TYPE} that survivorship sets"]})
+    with transaction.atomic():
+        locked = model.objects.select_for_update().get(pk=record.pk)
+        locked.overrides = {**locked.overrides, attribute: {
+            "value": value, "by": actor, "reason": reason, "at": timezone.now().isoformat(),
+        }}
+        locked.save(update_fields=["overrides"])
+        return golden_record_recompute(record=locked, reason=f"{attribute} pinned by {actor}: {reason}")
+
+
+def golden_record_override_clear(*, record: models.Model, attribute: str, actor: str, reason: str) -> list[str]:
+    """Unpin an attribute: survivorship over the sources decides it again."""
+    model = type(record)
+    with transaction.atomic():
+        locked = model.objects.select_for_update().get(pk=record.pk)
+        if attribute not in locked.overrides:
+            raise ValidationError({attribute: ["no steward value is pinned on this attribute"]})
+        locked.overrides = {a: o for a, o in locked.overrides.items() if a != attribute}
+        locked.save(update_fields=["overrides"])
+        return golden_record_recompute(record=locked, reason=f"{attribute} unpinned by {actor}: {reason}")
 
 
 def source_record_attach(*, source_record: SourceRecord, record: models.Model, reason: str) -> list[str]:

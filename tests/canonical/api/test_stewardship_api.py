@@ -159,3 +159,29 @@ def test_rule_changes_need_their_own_scope(make_api_client, db):
 
     assert response.status_code == 403
     assert SourceRecord.objects.count() == 0
+
+
+def test_override_pins_a_value_until_cleared(steward, db):
+    a = arrive("netsuite", "1", legal_name="Fabrikam Limited", country="GB")
+    golden = Client.objects.get(pk=a.golden_record_id)
+    url = f"/api/v1/clients/{golden.golden_id}/"
+
+    pinned = steward.post(f"{url}override/", {"attribute": "legal_name", "value": "Fabrikam Holdings Limited",
+                                              "reason": "per Companies House"}, format="json")
+    source_update = source_record_stage(
+        system=ConnectedSystemFactory(key="netsuite"), object_type="Account", external_id="1", entity_type="client",
+        attributes={"legal_name": "Fabrikam Ltd", "country": "GB"}, payload={"id": "1", "v": 2},
+        source_modified_at=T0 + dt.timedelta(days=1),
+    ).source_record
+    source_record_match(source_record=source_update)
+    while_pinned = steward.get(url).json()
+    cleared = steward.post(f"{url}clear-override/", {"attribute": "legal_name", "reason": "source fixed"},
+                           format="json")
+    unknown = steward.post(f"{url}override/", {"attribute": "colour", "value": "red", "reason": "x"}, format="json")
+
+    assert pinned.status_code == 200 and pinned.json()["legal_name"] == "Fabrikam Holdings Limited"
+    assert pinned.json()["lineage"]["legal_name"]["rule"] == "steward_override"
+    assert pinned.json()["overrides"]["legal_name"]["reason"] == "per Companies House"
+    assert while_pinned["legal_name"] == "Fabrikam Holdings Limited"
+    assert cleared.json()["legal_name"] == "Fabrikam Ltd" and cleared.json()["overrides"] == {}
+    assert unknown.status_code == 400
