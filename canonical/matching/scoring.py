@@ -88,39 +88,31 @@ MIN_CO_AGREEMENTS = 10
 DEPENDENCE_RATIO = 2.0
 
 
-def exact_dependence(gamma_random: np.ndarray, u: Sequence[np.ndarray]) -> list[tuple[int, int, float]]:
-    """Pairs of fields whose exact agreements go together among random (non-matching) pairs."""
+def _co_occurrence(flags: np.ndarray, marginals: Sequence[float], *, sign: int) -> list[tuple[int, int, float]]:
+    """Pairs of fields whose flags (one column per field) are set together far more often than if independent,
+    with sign * log2(joint / product of marginals)."""
     result = []
-    exact = gamma_random == 0
-    n = max(len(gamma_random), 1)
-    for i in range(gamma_random.shape[1]):
-        for j in range(i + 1, gamma_random.shape[1]):
-            both = int((exact[:, i] & exact[:, j]).sum())
+    n = max(len(flags), 1)
+    for i in range(flags.shape[1]):
+        for j in range(i + 1, flags.shape[1]):
+            both = int((flags[:, i] & flags[:, j]).sum())
             if both < MIN_CO_AGREEMENTS:
                 continue
-            joint = both / n
-            independent = float(u[i][0]) * float(u[j][0])
+            joint, independent = both / n, float(marginals[i]) * float(marginals[j])
             if joint >= DEPENDENCE_RATIO * independent:
-                result.append((i, j, float(np.log2(independent / joint))))
+                result.append((i, j, sign * float(np.log2(joint / independent))))
     return result
+
+
+def exact_dependence(gamma_random: np.ndarray, u: Sequence[np.ndarray]) -> list[tuple[int, int, float]]:
+    """Pairs of fields whose exact agreements go together among random (non-matching) pairs."""
+    return _co_occurrence(gamma_random == 0, [x[0] for x in u], sign=-1)
 
 
 def far_dependence(gamma_matches: np.ndarray, m: Sequence[np.ndarray]) -> list[tuple[int, int, float]]:
     """Pairs of fields whose complete disagreements go together among (likely) matches."""
-    result = []
-    n = max(len(gamma_matches), 1)
-    far = np.stack([gamma_matches[:, f] == len(m[f]) - 1 for f in range(gamma_matches.shape[1])], axis=1) \
-        if len(gamma_matches) else np.zeros((0, len(m)), dtype=bool)
-    for i in range(len(m)):
-        for j in range(i + 1, len(m)):
-            both = int((far[:, i] & far[:, j]).sum())
-            if both < MIN_CO_AGREEMENTS:
-                continue
-            joint = both / n
-            independent = float(m[i][-1]) * float(m[j][-1])
-            if joint >= DEPENDENCE_RATIO * independent:
-                result.append((i, j, float(np.log2(joint / independent))))
-    return result
+    far = gamma_matches == np.array([len(x) - 1 for x in m], dtype=gamma_matches.dtype)
+    return _co_occurrence(far.reshape(len(gamma_matches), len(m)), [x[-1] for x in m], sign=1)
 
 
 def _far_corrections(model: Model, gamma: np.ndarray, contributions: np.ndarray) -> np.ndarray:

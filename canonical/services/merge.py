@@ -30,6 +30,16 @@ def _lock(model: type[models.Model], *pks: Any) -> list[models.Model]:
     return [rows[pk] for pk in pks]
 
 
+def golden_record_point(*, record: models.Model, to: models.Model | None, reason: str) -> None:
+    """Retire ``record`` into ``to`` (its id then resolves there), or with ``to=None`` bring it back."""
+    record.merged_into = to
+    record.version += 1
+    record._change_reason = reason
+    record.save(update_fields=["merged_into", "version", "updated_at"])
+    operation = ChangeOperation.MERGED if to is not None else ChangeOperation.UPDATED
+    change_event_record(record=record, operation=operation, changed_fields=["merged_into"], reason=reason)
+
+
 def golden_record_resolve(record: models.Model) -> models.Model:
     """Follow merges to the live record a (possibly retired) golden record now lives on as."""
     model = type(record)
@@ -83,12 +93,7 @@ def golden_record_merge(*, survivor: models.Model, merged: models.Model, actor: 
         _move_sources(model.ENTITY_TYPE, sources, survivor.pk, outcome=MatchOutcome.STEWARD_MERGE, actor=actor,
                       reason=text)
         _repoint(merged, survivor, text)
-        merged.merged_into = survivor
-        merged.version += 1
-        merged._change_reason = text
-        merged.save(update_fields=["merged_into", "version", "updated_at"])
-        change_event_record(record=merged, operation=ChangeOperation.MERGED, changed_fields=["merged_into"],
-                            reason=text)
+        golden_record_point(record=merged, to=survivor, reason=text)
         _close_potential_matches(model.ENTITY_TYPE, merged.pk, survivor.pk, PotentialMatchStatus.MERGED, actor, reason)
         golden_record_recompute(record=survivor, reason=text)
         survivor.refresh_from_db()
@@ -113,12 +118,7 @@ def golden_record_unmerge_record(*, merged: models.Model, actor: str, reason: st
         _move_sources(model.ENTITY_TYPE, sources, merged.pk, outcome=MatchOutcome.STEWARD_UNMERGE, actor=actor,
                       reason=text)
         _restore_references(merged, survivor, text)
-        merged.merged_into = None
-        merged.version += 1
-        merged._change_reason = text
-        merged.save(update_fields=["merged_into", "version", "updated_at"])
-        change_event_record(record=merged, operation=ChangeOperation.UPDATED, changed_fields=["merged_into"],
-                            reason=text)
+        golden_record_point(record=merged, to=None, reason=text)
         golden_record_recompute(record=merged, reason=text)
         golden_record_recompute(record=survivor, reason=text)
         merged.refresh_from_db()

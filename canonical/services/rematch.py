@@ -17,12 +17,11 @@ from typing import Any
 import numpy as np
 from django.db import models, transaction
 
-from canonical.choices import ChangeOperation, MatchOutcome
+from canonical.choices import MatchOutcome
 from canonical.matching.engine import clusters_of
 from canonical.matching.engine import run as engine_run
 from canonical.models import MatchConfiguration, MatchDecision, MatchRecord, NotAMatch, SourceRecord
 from canonical.registry import model_for
-from canonical.services.changes import change_event_record
 from canonical.services.golden import golden_record_create, golden_record_recompute
 from canonical.services.matching import (
     Matcher,
@@ -32,7 +31,7 @@ from canonical.services.matching import (
     match_values,
     matcher_from,
 )
-from canonical.services.merge import _repoint
+from canonical.services.merge import _repoint, golden_record_point
 
 EXAMPLES = 5
 STEWARD_OUTCOMES = (MatchOutcome.STEWARD_MERGE, MatchOutcome.STEWARD_UNMERGE)
@@ -287,12 +286,7 @@ def _apply(entity_type, ids, goldens, cluster, keeps, retired, actor, reason) ->
             loser = golden_model.objects.select_for_update().get(pk=golden_pk)
             survivor = golden_model.objects.get(pk=successor_pk)
             _repoint(loser, survivor, f"merged {loser.golden_id} into {survivor.golden_id}: {text}")
-            loser.merged_into = survivor
-            loser.version += 1
-            loser._change_reason = text
-            loser.save(update_fields=["merged_into", "version", "updated_at"])
-            change_event_record(record=loser, operation=ChangeOperation.MERGED, changed_fields=["merged_into"],
-                                reason=text)
+            golden_record_point(record=loser, to=survivor, reason=text)
             touched.discard(golden_pk)
         for golden_pk in touched:
             golden_record_recompute(record=golden_model.objects.get(pk=golden_pk), reason=text)
