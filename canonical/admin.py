@@ -17,7 +17,11 @@ from canonical.models import (
     Contract,
     Engagement,
     GlossaryTerm,
+    MatchConfiguration,
+    MatchDecision,
     Milestone,
+    NotAMatch,
+    PotentialMatch,
     RevenueEvent,
     SourceRecord,
 )
@@ -177,3 +181,50 @@ class GlossaryTermAdmin(SimpleHistoryAdmin):
     search_fields = ["name", "slug", "definition"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["related"]
+
+
+@admin.register(MatchConfiguration)
+class MatchConfigurationAdmin(SimpleHistoryAdmin):
+    """Rules are changed through a dry run (API or ``manage.py rematch --rules``), so they are read-only here."""
+
+    list_display = ["entity_type", "version", "updated_at"]
+    readonly_fields = ["entity_type", "spec", "parameters", "version", "updated_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(MatchDecision)
+class MatchDecisionAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "entity_type", "outcome", "score", "source_record", "actor"]
+    list_filter = ["entity_type", "outcome"]
+    search_fields = ["=source_record__external_id", "=golden_record_id", "=correlation_id"]
+    readonly_fields = [f.name for f in MatchDecision._meta.concrete_fields]
+    list_select_related = ["source_record__system"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(PotentialMatch)
+class PotentialMatchAdmin(SimpleHistoryAdmin):
+    list_display = ["entity_type", "record_a", "record_b", "score", "status", "decided_by", "created_at"]
+    list_filter = ["entity_type", "status"]
+    readonly_fields = [f.name for f in PotentialMatch._meta.concrete_fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(NotAMatch)
+class NotAMatchAdmin(SimpleHistoryAdmin):
+    list_display = ["entity_type", "record_a", "record_b", "actor", "reason", "created_at"]
+    list_filter = ["entity_type"]
+    readonly_fields = [f.name for f in NotAMatch._meta.concrete_fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

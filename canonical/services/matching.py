@@ -179,15 +179,19 @@ def _value_counts(matcher: Matcher, keys: Sequence[str]) -> list[int]:
     return [counts[f"k{i}"] for i in range(len(keys))]
 
 
-def _candidates(matcher: Matcher, record: MatchRecord) -> list[MatchRecord]:
+def candidate_queryset(matcher: Matcher, record: MatchRecord) -> models.QuerySet:
+    """Records sharing a blocking key (GIN) or a similar name (trigram GIN) with ``record``."""
     condition = Q(block_keys__overlap=record.block_keys) if record.block_keys else Q(pk__in=[])
     if record.name_key and len(record.name_key) >= 3:
         condition |= Q(name_key__trigram_similar=record.name_key)
-    return list(
+    return (
         MatchRecord.objects.filter(entity_type=matcher.entity_type, is_active=True, golden_record_id__isnull=False)
         .filter(condition).exclude(pk=record.pk).only("source_record_id", "golden_record_id", "values")
-        [:CANDIDATE_LIMIT]
     )
+
+
+def _candidates(matcher: Matcher, record: MatchRecord) -> list[MatchRecord]:
+    return list(candidate_queryset(matcher, record)[:CANDIDATE_LIMIT])
 
 
 def score_against(matcher: Matcher, values: Mapping[str, str], candidates: Sequence[MatchRecord]) -> list[Scored]:

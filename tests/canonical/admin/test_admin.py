@@ -60,6 +60,7 @@ def test_client_page_shows_sources_with_lineage_and_history(staff_client, golden
 
 
 @pytest.mark.parametrize("model", ["client", "engagement", "milestone", "contract", "revenueevent", "sourcerecord",
-                                   "connectedsystem", "changeevent", "glossaryterm"])
+                                   "connectedsystem", "changeevent", "glossaryterm", "matchconfiguration",
+                                   "matchdecision", "potentialmatch", "notamatch"])
 def test_every_changelist_renders(staff_client, golden, model):
     assert staff_client.get(reverse(f"admin:canonical_{model}_changelist")).status_code == 200
