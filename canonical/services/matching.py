@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 
 from canonical.choices import MatchOutcome, PotentialMatchStatus
@@ -35,7 +35,7 @@ from hub import correlation
 
 SEED_PATH = Path(__file__).resolve().parent.parent / "seeds" / "match_rules.json"
 CANDIDATE_LIMIT = 100
-TRIGRAM_THRESHOLD = 0.5
+TRIGRAM_THRESHOLD = 0.6
 
 
 @dataclass(frozen=True)
@@ -180,18 +180,36 @@ def _value_counts(matcher: Matcher, keys: Sequence[str]) -> list[int]:
 
 
 def candidate_queryset(matcher: Matcher, record: MatchRecord) -> models.QuerySet:
-    """Records sharing a blocking key (GIN) or a similar name (trigram GIN) with ``record``."""
+    """Records sharing a blocking key with ``record`` (GIN): the very pairs a batch re-match compares."""
     condition = Q(block_keys__overlap=record.block_keys) if record.block_keys else Q(pk__in=[])
-    if record.name_key and len(record.name_key) >= 3:
-        condition |= Q(name_key__trigram_similar=record.name_key)
-    return (
-        MatchRecord.objects.filter(entity_type=matcher.entity_type, is_active=True, golden_record_id__isnull=False)
-        .filter(condition).exclude(pk=record.pk).only("source_record_id", "golden_record_id", "values")
-    )
+    return _live(matcher).filter(condition).exclude(pk=record.pk)
 
 
-def _candidates(matcher: Matcher, record: MatchRecord) -> list[MatchRecord]:
-    return list(candidate_queryset(matcher, record)[:CANDIDATE_LIMIT])
+def similar_name_queryset(matcher: Matcher, record: MatchRecord) -> models.QuerySet:
+    """Records whose name is similar to ``record``'s (trigram GIN), for records that share no key at all."""
+    return _live(matcher).filter(name_key__trigram_similar=record.name_key).exclude(pk=record.pk)
+
+
+def _live(matcher: Matcher) -> models.QuerySet:
+    return MatchRecord.objects.filter(
+        entity_type=matcher.entity_type, is_active=True, golden_record_id__isnull=False
+    ).only("source_record_id", "golden_record_id", "values")
+
+
+@dataclass(frozen=True)
+class Candidates:
+    records: list[MatchRecord]
+    by_name_only: bool  # found by name similarity alone: enough for a steward to look, not to merge
+
+
+def _candidates(matcher: Matcher, record: MatchRecord) -> Candidates:
+    keyed = list(candidate_queryset(matcher, record)[:CANDIDATE_LIMIT])
+    if keyed or len(record.name_key) < 3:
+        return Candidates(keyed, False)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [TRIGRAM_THRESHOLD])
+        similar = list(similar_name_queryset(matcher, record)[:CANDIDATE_LIMIT])
+    return Candidates(similar, True)
 
 
 def score_against(matcher: Matcher, values: Mapping[str, str], candidates: Sequence[MatchRecord]) -> list[Scored]:
@@ -259,9 +277,14 @@ def potential_match_open(*, entity_type: str, record: Any, other: Any, probabili
     return match
 
 
-def _decide(matcher: Matcher, best: Scored | None) -> str:
+def _decide(matcher: Matcher, best: Scored | None, *, name_only: bool = False) -> str:
+    """Outcome of the best candidate. A candidate found by name similarity alone, sharing no blocking key,
+    is at most a potential match: a batch re-match never compares such a pair, so merging it here would
+    make online and batch disagree, and a similar name alone is a question for a steward anyway."""
     if best is None:
         return MatchOutcome.NEW
+    if name_only:
+        return MatchOutcome.REVIEW if best.probability >= matcher.thresholds.review else MatchOutcome.NEW
     if best.probability >= 1.0 and matcher.spec.deterministic:
         return MatchOutcome.DETERMINISTIC
     if best.probability >= matcher.thresholds.match:
@@ -284,8 +307,9 @@ def match_preview(*, entity_type: str, values: Mapping[str, str]) -> MatchPrevie
         return MatchPreview(MatchOutcome.NEW, [])
     view = MatchRecord(entity_type=entity_type, values=dict(values), block_keys=block_keys(matcher.spec, values),
                        name_key=values.get(matcher.name_field or "", "")[:300])
-    ranked = _best_per_golden(score_against(matcher, values, _candidates(matcher, view)), set())
-    return MatchPreview(_decide(matcher, ranked[0] if ranked else None), ranked)
+    found = _candidates(matcher, view)
+    ranked = _best_per_golden(score_against(matcher, values, found.records), set())
+    return MatchPreview(_decide(matcher, ranked[0] if ranked else None, name_only=found.by_name_only), ranked)
 
 
 def source_record_match(*, source_record: SourceRecord, reason: str = "matched on arrival") -> MatchDecision | None:
@@ -309,9 +333,10 @@ def source_record_match(*, source_record: SourceRecord, reason: str = "matched o
         if source.golden_record_id is not None:
             golden_record_recompute(record=golden_model.objects.get(pk=source.golden_record_id), reason=reason)
             return None
-        ranked = _best_per_golden(score_against(matcher, view.values, _candidates(matcher, view)), set())
+        found = _candidates(matcher, view)
+        ranked = _best_per_golden(score_against(matcher, view.values, found.records), set())
         best = ranked[0] if ranked else None
-        outcome = _decide(matcher, best)
+        outcome = _decide(matcher, best, name_only=found.by_name_only)
         if outcome in (MatchOutcome.AUTO_MATCH, MatchOutcome.DETERMINISTIC):
             golden = golden_model.objects.get(pk=best.golden_record_id)
             source_record_attach(source_record=source, record=golden, reason=f"{reason}: {outcome}")

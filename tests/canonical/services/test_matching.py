@@ -252,3 +252,13 @@ def test_candidates_come_from_the_indexes_never_a_table_scan(systems):
 
     # (On a table of a million rows the plan is a BitmapOr of the two GIN indexes; bench/online_match.py prints it.)
     assert "Seq Scan" not in plan and "canonical_matchrecord" in plan
+
+
+def test_a_similar_name_alone_opens_a_potential_match_but_never_merges(systems):
+    first, _ = arrive(systems["netsuite"], "1", legal_name="Northwind Analytics Limited", country="GB",
+                      billing_postcode="LS1 4AB")
+    second, decision = arrive(systems["salesforce"], "001A", legal_name="Northwnd Analytics", country="GB")
+
+    assert decision.outcome == MatchOutcome.REVIEW
+    assert second.golden_record_id != first.golden_record_id
+    assert PotentialMatch.objects.filter(status=PotentialMatchStatus.OPEN).count() == 1
