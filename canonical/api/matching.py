@@ -1,9 +1,6 @@
 """Steward commands through the API: merge, undo a merge, unmerge, not a match, potential matches,
 and match-rule changes (dry run first, then apply). Each view validates input and calls one service."""
 
-import hashlib
-import json
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -28,7 +25,7 @@ from canonical.services.merge import (
     not_a_match_record,
     source_record_unmerge,
 )
-from canonical.services.rematch import entity_rematch
+from canonical.services.rematch import entity_rematch, rematch_fingerprint
 from hub.api import scopes
 from hub.api.permissions import actor_name
 
@@ -273,12 +270,6 @@ REPORT_SCHEMA = inline_serializer("RematchReport", {
 })
 
 
-def _dry_run_id(entity_type: str, version: int, spec: dict, report: dict) -> str:
-    seen = {k: report[k] for k in ("records", "merges", "splits", "moves", "new_records")}
-    blob = json.dumps([entity_type, version, spec, seen], sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:32]
-
-
 class MatchRulesViewSet(viewsets.ReadOnlyModelViewSet):
     """Match rules per entity type. A change is applied only with the id of a dry run of that very change,
     so a steward always sees how many golden records would merge, split or move first."""
@@ -307,17 +298,16 @@ class MatchRulesViewSet(viewsets.ReadOnlyModelViewSet):
     def dry_run(self, request: Request, entity_type: str) -> Response:
         """What the proposed rules would do to today's golden records: merges, splits and moves, with examples."""
         config, spec, _ = self._proposal(RulesInput)
-        report = entity_rematch(entity_type=config.entity_type, spec=spec).to_dict()
-        report["dry_run_id"] = _dry_run_id(config.entity_type, config.version, spec, report)
-        return Response(report)
+        report = entity_rematch(entity_type=config.entity_type, spec=spec)
+        return Response({**report.to_dict(), "dry_run_id": rematch_fingerprint(report, spec)})
 
     @extend_schema(request=ApplyInput, responses=REPORT_SCHEMA)
     @action(detail=True, methods=["post"], required_scope=scopes.MATCH_RULES_WRITE)
     def apply(self, request: Request, entity_type: str) -> Response:
         """Apply rules whose dry run you have seen; refused (409) if the data or rules changed since."""
         config, spec, data = self._proposal(ApplyInput)
-        preview = entity_rematch(entity_type=config.entity_type, spec=spec).to_dict()
-        if _dry_run_id(config.entity_type, config.version, spec, preview) != data["dry_run_id"]:
+        preview = entity_rematch(entity_type=config.entity_type, spec=spec)
+        if rematch_fingerprint(preview, spec) != data["dry_run_id"]:
             return Response(
                 {"type": "about:blank", "title": "Conflict", "status": 409,
                  "detail": "The impact differs from the dry run you saw (or there was none): dry-run again."},

@@ -9,6 +9,8 @@ resolve), and only clusters of records that had no golden record get new ids. St
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -54,6 +56,14 @@ class RematchReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def rematch_fingerprint(report: RematchReport, spec: Mapping[str, Any] | None) -> str:
+    """Identifies a dry run: the rules tried, the rules' version and the impact seen. Applying requires it,
+    so a change is applied only as it was shown, and not if the data or the rules moved since."""
+    seen = {k: getattr(report, k) for k in ("records", "merges", "splits", "moves", "new_records")}
+    blob = json.dumps([report.entity_type, report.config_version, spec, seen], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
 def match_records_rebuild(*, entity_type: str, matcher: Matcher | None = None) -> int:

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from canonical.matching.spec import ConfigError
 from canonical.services.matching import hub_spec
-from canonical.services.rematch import entity_rematch, match_records_rebuild
+from canonical.services.rematch import entity_rematch, match_records_rebuild, rematch_fingerprint
 
 
 class Command(BaseCommand):
@@ -19,7 +19,8 @@ class Command(BaseCommand):
         parser.add_argument("--rules", type=Path, help="Proposed rules (JSON) to dry-run, or with --apply, adopt.")
         parser.add_argument("--train", action="store_true", help="Learn the weights from the data (EM) first.")
         parser.add_argument("--rebuild", action="store_true", help="Rebuild the normalised match views first.")
-        parser.add_argument("--apply", action="store_true", help="Make the changes (after seeing a dry run).")
+        parser.add_argument("--apply", metavar="DRY_RUN_ID",
+                            help="Make the changes shown by the dry run that printed this id.")
         parser.add_argument("--actor", default="manage.py rematch")
 
     def handle(self, *args, entity_type: str, **options):
@@ -34,8 +35,14 @@ class Command(BaseCommand):
                 raise CommandError(f"{options['rules']}: invalid rules ({exc})") from exc
         if options["rebuild"]:
             self.stderr.write(f"rebuilt {match_records_rebuild(entity_type=entity_type)} match views")
-        report = entity_rematch(entity_type=entity_type, spec=spec, apply=options["apply"], train=options["train"],
-                                actor=options["actor"], reason="manage.py rematch")
-        self.stdout.write(json.dumps(report.to_dict(), indent=2, default=str))
+        report = entity_rematch(entity_type=entity_type, spec=spec, train=options["train"])
+        dry_run_id = rematch_fingerprint(report, spec)
+        if options["apply"]:
+            if options["apply"] != dry_run_id:
+                raise CommandError("the impact differs from the dry run with that id (or there was none): "
+                                   "run the dry run again and read it")
+            report = entity_rematch(entity_type=entity_type, spec=spec, apply=True, train=options["train"],
+                                    actor=options["actor"], reason="manage.py rematch")
+        self.stdout.write(json.dumps({**report.to_dict(), "dry_run_id": dry_run_id}, indent=2, default=str))
         if not options["apply"]:
-            self.stderr.write("dry run: nothing changed (add --apply to make these changes)")
+            self.stderr.write(f"dry run: nothing changed; to make these changes: --apply {dry_run_id}")

@@ -94,3 +94,47 @@ def test_api_client_unknown_scope_is_refused():
         run("api_client", "create", "x", "--scope", "write:everything")
 
     assert not ApiClient.objects.filter(name="x").exists()
+
+
+@pytest.mark.django_db
+def test_rematch_applies_only_the_dry_run_it_printed(tmp_path):
+    import datetime as dt
+
+    from canonical.models import Client
+    from canonical.services.golden import source_record_stage
+    from canonical.services.matching import seed_rules, source_record_match
+    from tests.factories.canonical import ConnectedSystemFactory
+
+    for key, external_id, name, country in [("netsuite", "1", "Acme Consulting Limited", "GB"),
+                                            ("salesforce", "001A", "Acme Consulting Ltd", "IE"),
+                                            ("certinia", "a1", "Acme Consulting", "IE")]:
+        source = source_record_stage(system=ConnectedSystemFactory(key=key), object_type="Account",
+                                     external_id=external_id, entity_type="client",
+                                     attributes={"legal_name": name, "country": country}, payload={"id": external_id},
+                                     source_modified_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)).source_record
+        source_record_match(source_record=source)
+    rules = seed_rules()["client"]
+    rules["thresholds"] = {"match": 0.2, "review": 0.1}
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps(rules))
+    live = Client.objects.filter(merged_into__isnull=True).count()
+
+    report = json.loads(run("rematch", "client", "--rules", str(path)))
+    with pytest.raises(CommandError, match="differs from the dry run"):
+        run("rematch", "client", "--rules", str(path), "--apply", "0" * 32)
+    unchanged = Client.objects.filter(merged_into__isnull=True).count()
+    applied = json.loads(run("rematch", "client", "--rules", str(path), "--apply", report["dry_run_id"]))
+
+    assert report["merges"] == 1 and report["applied"] is False
+    assert unchanged == live
+    assert applied["applied"] is True
+    assert Client.objects.filter(merged_into__isnull=True).count() == live - 1
+
+
+@pytest.mark.django_db
+def test_rematch_bad_rules_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps({"id": "id", "fields": [{"name": "x", "type": "colour"}]}))
+
+    with pytest.raises(CommandError, match="invalid rules .*unknown type 'colour'"):
+        run("rematch", "client", "--rules", str(path))
