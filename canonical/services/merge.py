@@ -60,7 +60,7 @@ def _move_sources(entity_type: str, sources: list[SourceRecord], to_pk: Any, *, 
     MatchRecord.objects.filter(pk__in=[s.pk for s in sources]).update(golden_record_id=to_pk)
 
 
-def _repoint(loser: models.Model, survivor: models.Model, reason: str) -> list[str]:
+def golden_record_references_move(loser: models.Model, survivor: models.Model, reason: str) -> list[str]:
     """Records that refer to the loser (an engagement's client, a contract's parent...) follow the merge."""
     moved = []
     for relation in type(loser)._meta.related_objects:
@@ -92,7 +92,7 @@ def golden_record_merge(*, survivor: models.Model, merged: models.Model, actor: 
         sources = list(SourceRecord.objects.filter(entity_type=model.ENTITY_TYPE, golden_record_id=merged.pk))
         _move_sources(model.ENTITY_TYPE, sources, survivor.pk, outcome=MatchOutcome.STEWARD_MERGE, actor=actor,
                       reason=text)
-        _repoint(merged, survivor, text)
+        golden_record_references_move(merged, survivor, text)
         golden_record_point(record=merged, to=survivor, reason=text)
         _close_potential_matches(model.ENTITY_TYPE, merged.pk, survivor.pk, PotentialMatchStatus.MERGED, actor, reason)
         golden_record_recompute(record=survivor, reason=text)

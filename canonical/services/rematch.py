@@ -33,7 +33,7 @@ from canonical.services.matching import (
     match_values,
     matcher_from,
 )
-from canonical.services.merge import _repoint, golden_record_point
+from canonical.services.merge import golden_record_point, golden_record_references_move
 
 EXAMPLES = 5
 STEWARD_OUTCOMES = (MatchOutcome.STEWARD_MERGE, MatchOutcome.STEWARD_UNMERGE)
@@ -295,7 +295,8 @@ def _apply(entity_type, ids, goldens, cluster, keeps, retired, actor, reason) ->
             successor_pk = keeps.get(c) or created.get(c)
             loser = golden_model.objects.select_for_update().get(pk=golden_pk)
             survivor = golden_model.objects.get(pk=successor_pk)
-            _repoint(loser, survivor, f"merged {loser.golden_id} into {survivor.golden_id}: {text}")
+            moved = f"merged {loser.golden_id} into {survivor.golden_id}: {text}"
+            golden_record_references_move(loser, survivor, moved)
             golden_record_point(record=loser, to=survivor, reason=text)
             touched.discard(golden_pk)
         for golden_pk in touched:
