@@ -269,6 +269,45 @@ def golden_record_recompute(*, record: models.Model, reason: str) -> list[str]:
     return changed
 
 
+def source_record_mark_deleted(
+    *, system: ConnectedSystem, object_type: str, external_id: str, deleted_at: datetime | None = None,
+    reason: str = "deleted in the platform",
+) -> SourceRecord | None:
+    """The platform deleted its copy: mark the crosswalk entry deleted and recompute the golden record.
+
+    A golden record left with no active source is never removed: it is marked inactive (a change event
+    says so) for a steward to decide. Returns the source record, or None if the hub never saw it."""
+    with transaction.atomic():
+        source = SourceRecord.objects.select_for_update().filter(
+            system=system, object_type=object_type, external_id=str(external_id)
+        ).first()
+        if source is None or source.is_deleted:
+            return source
+        source.is_deleted = True
+        source.deleted_at = deleted_at or timezone.now()
+        source._change_reason = reason
+        source.save(update_fields=["is_deleted", "deleted_at", "last_changed_at"])
+        if source.golden_record_id is not None:
+            golden_record_source_removed(entity_type=source.entity_type, golden_pk=source.golden_record_id,
+                                         reason=reason)
+    return source
+
+
+def golden_record_source_removed(*, entity_type: str, golden_pk: Any, reason: str) -> None:
+    model = model_for(entity_type)
+    record = model.objects.select_for_update().get(pk=golden_pk)
+    if _active_sources(entity_type, golden_pk):
+        golden_record_recompute(record=record, reason=reason)
+        return
+    if hasattr(record, "status") and "inactive" in {c[0] for c in model._meta.get_field("status").choices or []}:
+        record.status = "inactive"
+    record.version += 1
+    record._change_reason = f"no active source left: {reason}"
+    record.save()
+    change_event_record(record=record, operation=ChangeOperation.DEACTIVATED, changed_fields=["status"],
+                        reason=record._change_reason)
+
+
 def golden_record_override_set(*, record: models.Model, attribute: str, value: Any, actor: str,
                                reason: str) -> list[str]:
     """Pin a steward's value for one attribute; it wins over every source until cleared."""

@@ -1,0 +1,88 @@
+"""The HTTP base every vendor client stands on: timeouts, auth hook, correlation header, error mapping."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from connectors.errors import AuthFailed, ConnectorError, RateLimited, Rejected, Unavailable
+from hub import correlation
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A Retry-After header as seconds: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        return max(parsed.timestamp() - time.time(), 0.0) if parsed else None
+
+
+class VendorClient:
+    """A thin client on httpx. Subclasses define URL templates, ``authenticate()`` and ``map_error()``."""
+
+    def __init__(self, *, base_url: str, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        # Redirects are never followed: a connector talks to the URL it was configured with, nothing else.
+        self.http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, follow_redirects=False,
+                                 transport=transport)
+        self.token: str | None = None
+
+    def close(self) -> None:
+        self.http.close()
+
+    def authenticate(self) -> str:
+        raise NotImplementedError
+
+    def headers(self) -> dict[str, str]:
+        if self.token is None:
+            self.token = self.authenticate()
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
+        if cid := correlation.get():
+            headers[correlation.HEADER] = cid
+        return headers
+
+    def request(self, method: str, url: str, *, json: Any = None, params: Mapping[str, Any] | None = None,
+                headers: Mapping[str, str] | None = None, reauthenticated: bool = False) -> httpx.Response:
+        try:
+            response = self.http.request(method, url, json=json, params=params,
+                                         headers={**self.headers(), **(headers or {})})
+        except httpx.TimeoutException as exc:
+            raise Unavailable(f"{method} {url}: timed out") from exc
+        except httpx.TransportError as exc:
+            raise Unavailable(f"{method} {url}: {exc.__class__.__name__}") from exc
+        if response.status_code == 401 and not reauthenticated:
+            # Sessions expire; mint a new token once and try again.
+            self.token = None
+            return self.request(method, url, json=json, params=params, headers=headers, reauthenticated=True)
+        if response.status_code >= 400:
+            raise self.map_error(response)
+        return response
+
+    def map_error(self, response: httpx.Response) -> ConnectorError:
+        body = _body(response)
+        status = response.status_code
+        message = f"{response.request.method} {response.request.url.path}: HTTP {status}"
+        if status == 429:
+            return RateLimited(message, retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+                               status=status, body=body)
+        if status in (502, 503, 504) or status >= 500:
+            return Unavailable(message, status=status, body=body)
+        if status in (401, 403):
+            return AuthFailed(message, status=status, body=body)
+        return Rejected(message, status=status, body=body)
+
+
+def _body(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text[:2000]

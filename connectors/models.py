@@ -1,0 +1,78 @@
+"""Sync state: streams (one object of one system, one direction) and the runs that pulled them."""
+
+import uuid
+
+from django.db import models
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound", "Inbound (pull from the platform)"
+    OUTBOUND = "outbound", "Outbound (push to the platform)"
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class Stream(models.Model):
+    """One object of one connected system in one direction, with the cursor to resume from.
+
+    The cursor advances in the same transaction as the page it covers: a crash resumes at the last
+    committed page. ``deleted_cursor`` is the same for the platform's deletion log.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    system = models.ForeignKey("canonical.ConnectedSystem", on_delete=models.CASCADE, related_name="streams")
+    object_type = models.CharField(max_length=100)
+    direction = models.CharField(max_length=16, choices=Direction.choices, default=Direction.INBOUND)
+    enabled = models.BooleanField(default=True)
+    cursor = models.CharField(max_length=100, blank=True)
+    deleted_cursor = models.CharField(max_length=100, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["system__key", "object_type", "direction"]
+        constraints = [
+            models.UniqueConstraint(fields=["system", "object_type", "direction"], name="stream_per_object_direction"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system_id}:{self.object_type} ({self.direction})"
+
+
+class SyncRun(models.Model):
+    """One pull of a stream: what it read and what that did, for operators and for the audit trail."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    stream = models.ForeignKey(Stream, on_delete=models.CASCADE, related_name="runs")
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    full = models.BooleanField(default=False)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    pages = models.PositiveIntegerField(default=0)
+    received = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    deleted = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    cursor_before = models.CharField(max_length=100, blank=True)
+    cursor_after = models.CharField(max_length=100, blank=True)
+    correlation_id = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["stream", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.stream} {self.status} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration_s(self) -> float | None:
+        return (self.finished_at - self.started_at).total_seconds() if self.finished_at else None

@@ -1,0 +1,1 @@
+"""Oracle NetSuite (SuiteTalk REST) connector: client, mapping, connector and a local emulator."""

@@ -1,0 +1,12 @@
+"""Connected system kind -> connector class. A plain dict: adding a platform adds one line here."""
+
+from connectors.base import Connector
+
+CONNECTORS: dict[str, type[Connector]] = {}
+
+
+def connector_class(kind: str) -> type[Connector]:
+    try:
+        return CONNECTORS[kind]
+    except KeyError:
+        raise LookupError(f"no connector for systems of kind {kind!r}") from None

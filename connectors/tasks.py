@@ -1,0 +1,42 @@
+"""Celery entry points of the connectors: thin, idempotent, taking ids, one service call each."""
+
+import logging
+
+from celery import shared_task
+
+from connectors.errors import RateLimited, Retryable
+from connectors.models import Direction, Stream
+from connectors.services.inbound import StreamBusy, stream_sync
+
+logger = logging.getLogger(__name__)
+
+MAX_RETRIES = 8
+# Backoff caps stay far below the broker's visibility timeout, so a waiting retry is never redelivered.
+MAX_BACKOFF_S = 600
+
+
+@shared_task(name="connectors.tasks.inbound_stream_sync_task", bind=True, acks_late=True, ignore_result=True,
+             max_retries=MAX_RETRIES)
+def inbound_stream_sync_task(self, stream_id: str, full: bool = False) -> int:
+    """Pull one stream. A stream busy elsewhere is skipped (the other worker is doing the work)."""
+    stream = Stream.objects.select_related("system").get(pk=stream_id)
+    try:
+        run = stream_sync(stream=stream, full=full)
+    except StreamBusy:
+        logger.info("stream busy, skipped", extra={"stream": stream_id})
+        return 0
+    except Retryable as exc:
+        wait = exc.retry_after if isinstance(exc, RateLimited) and exc.retry_after else 2 ** self.request.retries * 5
+        raise self.retry(exc=exc, countdown=min(wait, MAX_BACKOFF_S)) from exc
+    return run.received
+
+
+@shared_task(name="connectors.tasks.inbound_schedule_task", acks_late=True, ignore_result=True)
+def inbound_schedule_task() -> int:
+    """Enqueue a pull of every enabled inbound stream of every enabled system (run by beat)."""
+    streams = Stream.objects.filter(enabled=True, direction=Direction.INBOUND, system__enabled=True)
+    count = 0
+    for stream_id in streams.values_list("pk", flat=True):
+        inbound_stream_sync_task.delay(str(stream_id))
+        count += 1
+    return count
