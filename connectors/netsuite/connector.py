@@ -1,0 +1,170 @@
+"""The NetSuite connector: deltas and deletions through SuiteQL, writes as ``eid:`` upserts.
+
+Reading: SuiteQL selects only ``id`` and ``TO_CHAR(lastmodifieddate, 'YYYY-MM-DD"T"HH24:MI:SS')`` (a sortable
+timestamp in the account time zone) for the window ``lastmodifieddate >= cursor - overlap``, ordered by
+``lastmodifieddate, id``, paged with limit/offset/hasMore. Each hit is then fetched from the record service,
+because SuiteQL columns are flat (references as bare ids, no names, no sublists) while the mapping needs the
+record as the record service returns it. Cursors are ISO-8601 UTC strings (``2026-06-19T16:31:36+00:00``);
+the account time zone (config ``timezone``) converts both ways. A first read that finds nothing yields one
+empty page with cursor ``''`` (read as "from the start" next time). Around a DST fall-back a local time is
+ambiguous; it is always read as the earlier instant, so the window only ever widens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from connectors.base import Change, Connector, Page, Upsert, WriteResult
+from connectors.errors import ConnectorError, RateLimited
+from connectors.netsuite import mapping
+from connectors.netsuite.client import NetSuiteClient
+
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M:%S"
+TO_CHAR = "'YYYY-MM-DD\"T\"HH24:MI:SS'"
+OFFSET_CAP = 100_000
+# Record type -> (SuiteQL table, extra filter) and the label DeletedRecord.type gives it.
+TABLES = {"customer": ("customer", ""), "job": ("job", ""), "salesOrder": ("transaction", "type = 'SalesOrd'"),
+          "invoice": ("transaction", "type = 'CustInvc'")}
+DELETED_LABELS = {"customer": "Customer", "job": "Project", "salesOrder": "Sales Order", "invoice": "Invoice"}
+
+
+def parse_cursor(cursor: str | None) -> datetime | None:
+    """An ISO-8601 cursor as an aware datetime (naive strings are taken as UTC); None or '' for none."""
+    if not cursor:
+        return None
+    parsed = datetime.fromisoformat(cursor)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class NetSuiteConnector(Connector):
+    """Config: ``client_id_env``, ``certificate_id_env``, ``private_key_env`` (names of environment variables),
+    ``timezone`` (account time zone, default America/Los_Angeles), ``overlap_s`` (default 120),
+    ``page_size`` (default 1000)."""
+
+    kind = "netsuite"
+    objects = mapping.OBJECTS
+
+    def __init__(self, *, base_url: str, config: Mapping[str, Any],
+                 transport: httpx.BaseTransport | None = None) -> None:
+        super().__init__(base_url=base_url, config=config)
+        self.client = NetSuiteClient(base_url=self.base_url, config=self.config, transport=transport)
+        self.timezone = ZoneInfo(self.config.get("timezone", "America/Los_Angeles"))
+        self.overlap = timedelta(seconds=float(self.config.get("overlap_s", 120)))
+        self.page_size = int(self.config.get("page_size", 1000))
+
+    def close(self) -> None:
+        self.client.close()
+
+    # -- time ------------------------------------------------------------------------------------------------
+
+    def _to_local(self, moment: datetime) -> str:
+        return moment.astimezone(self.timezone).strftime("%Y-%m-%d %H:%M:%S")
+
+    def _from_local(self, text: str) -> datetime:
+        return datetime.strptime(text, LOCAL_FORMAT).replace(tzinfo=self.timezone, fold=0).astimezone(UTC)
+
+    def _since_clause(self, column: str, since: datetime) -> str:
+        return f"{column} >= TO_DATE('{self._to_local(since)}', 'YYYY-MM-DD HH24:MI:SS')"
+
+    # -- reading ---------------------------------------------------------------------------------------------
+
+    def _pages(self, build: Callable[[datetime | None], str], column: str,
+               cursor: str | None) -> Iterator[tuple[list[dict[str, str]], bool]]:
+        """Run ``build(since)`` page by page; past the 100,000-row offset cap, restart from the last stamp seen."""
+        start = parse_cursor(cursor)
+        since = start - self.overlap if start else None
+        offset = 0
+        while True:
+            page = self.client.suiteql(build(since), limit=self.page_size, offset=offset)
+            items = list(page.get("items") or [])
+            offset += len(items)
+            has_more = bool(page.get("hasMore")) and bool(items)
+            if has_more and offset + self.page_size > OFFSET_CAP:
+                since, offset = self._from_local(items[-1][column]), 0
+            yield items, has_more
+            if not has_more:
+                return
+
+    def _query(self, record_type: str, since: datetime | None) -> str:
+        table, extra = TABLES[record_type]
+        where = [c for c in (extra, self._since_clause("lastmodifieddate", since) if since else "") if c]
+        # Only constants and formatted datetimes go into the query: no caller text, nothing to inject.
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        return f"SELECT id, TO_CHAR(lastmodifieddate, {TO_CHAR}) AS lastmodified FROM {table}{clause} ORDER BY lastmodifieddate, id"  # noqa: S608, E501
+
+    def read_changes(self, object_type: str, cursor: str | None) -> Iterator[Page]:
+        if object_type not in mapping.INBOUND or object_type not in TABLES:
+            raise ValueError(f"netsuite: cannot read {object_type!r}")
+        entity_type = self.objects.get(object_type, "revenue_event")
+        high = parse_cursor(cursor)
+        for items, has_more in self._pages(lambda since: self._query(object_type, since), "lastmodified", cursor):
+            changes = []
+            for item in items:
+                modified = self._from_local(item["lastmodified"])
+                high = max(high, modified) if high else modified
+                record = self.client.get(object_type, item["id"])
+                payload = {k: v for k, v in record.items() if k != "links"}
+                changes.append(Change(object_type=object_type, external_id=str(item["id"]), entity_type=entity_type,
+                                      attributes=mapping.INBOUND[object_type](payload), payload=payload,
+                                      modified_at=modified))
+            yield Page(changes=changes, cursor=high.isoformat() if high else "", has_more=has_more)
+
+    def read_deleted(self, object_type: str, cursor: str | None) -> Iterator[Page]:
+        if object_type not in DELETED_LABELS:
+            raise ValueError(f"netsuite: cannot read deletions of {object_type!r}")
+        entity_type = self.objects.get(object_type, "revenue_event")
+
+        def build(since: datetime | None) -> str:
+            where = [f"type = '{DELETED_LABELS[object_type]}'"]
+            if since:
+                where.append(self._since_clause("deleteddate", since))
+            clause = " AND ".join(where)  # constants and formatted datetimes only
+            return f"SELECT recordid, type, TO_CHAR(deleteddate, {TO_CHAR}) AS deleted FROM DeletedRecord WHERE {clause} ORDER BY deleteddate, recordid"  # noqa: S608, E501
+
+        high = parse_cursor(cursor)
+        for items, has_more in self._pages(build, "deleted", cursor):
+            changes = []
+            for item in items:
+                deleted = self._from_local(item["deleted"])
+                high = max(high, deleted) if high else deleted
+                changes.append(Change(object_type=object_type, external_id=str(item["recordid"]),
+                                      entity_type=entity_type, attributes={}, payload=dict(item),
+                                      modified_at=deleted, deleted=True))
+            yield Page(changes=changes, cursor=high.isoformat() if high else "", has_more=has_more)
+
+    # -- writing ---------------------------------------------------------------------------------------------
+
+    def write(self, upserts: Sequence[Upsert]) -> list[WriteResult]:
+        """``PUT .../<type>/eid:<hub id>`` per record. After a 429 the rest are not sent (retryable results)."""
+        results: list[WriteResult] = []
+        throttled: RateLimited | None = None
+        for upsert in upserts:
+            to_body = mapping.OUTBOUND.get(upsert.object_type)
+            if to_body is None:
+                results.append(WriteResult(upsert.hub_id, ok=False, error=f"cannot write {upsert.object_type!r}"))
+                continue
+            if throttled is not None:
+                results.append(self._failed(upsert, throttled))
+                continue
+            try:
+                internal_id = self.client.upsert(upsert.object_type, upsert.hub_id, to_body(upsert.fields))
+            except RateLimited as exc:
+                throttled = exc
+                results.append(self._failed(upsert, exc))
+            except ConnectorError as exc:
+                results.append(self._failed(upsert, exc))
+            else:
+                results.append(WriteResult(upsert.hub_id, ok=True, external_id=internal_id, created=False))
+        return results
+
+    @staticmethod
+    def _failed(upsert: Upsert, exc: ConnectorError) -> WriteResult:
+        details: dict[str, Any] = {"status": exc.status, "body": exc.body}
+        if isinstance(exc, RateLimited):
+            details["retry_after"] = exc.retry_after
+        return WriteResult(upsert.hub_id, ok=False, error=str(exc), retryable=exc.retryable, details=details)

@@ -1,0 +1,139 @@
+"""The emulator's API endpoints: SuiteQL query service and the record service (read, eid upsert, create)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
+
+from connectors.netsuite.emulator import suiteql
+from connectors.netsuite.emulator.responses import Problem, Response
+from connectors.netsuite.emulator.seed import TABLES, deleted_row, table_row
+
+if TYPE_CHECKING:
+    from connectors.netsuite.emulator.app import Emulator
+
+SUITEQL_PATH = "/services/rest/query/v1/suiteql"
+RECORD_PREFIX = "/services/rest/record/v1/"
+MAX_LIMIT = 1000
+MAX_OFFSET = 100_000
+READ_ONLY = {"id", "lastModifiedDate", "links", "externalId"}
+
+
+def _int_param(query: dict[str, str], name: str, default: int) -> int:
+    try:
+        return int(query.get(name, default))
+    except ValueError:
+        raise Problem(400, "INVALID_PARAMETER", f"Invalid value for the '{name}' query parameter.",
+                      errorQueryParam=name) from None
+
+
+def _rows(emu: Emulator, table: str) -> list[dict[str, Any]]:
+    if table == "deletedrecord":
+        return [deleted_row(*entry) for entry in emu.deleted]
+    types = [t for t, name in TABLES.items() if name == table]
+    if not types:
+        raise suiteql.search_error(f"Record '{table}' was not found.")
+    return [table_row(t, record) for t in types for record in emu.store.get(t, {}).values()]
+
+
+def run_suiteql(emu: Emulator, base: str, query: dict[str, str], headers: dict[str, str], body: Any) -> Response:
+    """``POST /query/v1/suiteql?limit&offset`` with ``Prefer: transient`` and ``{"q": ...}``."""
+    if "transient" not in headers.get("prefer", "").lower():
+        raise Problem(400, "INVALID_PARAMETER", "The request header 'Prefer' must be set to 'transient'.",
+                      errorHeader="Prefer")
+    limit, offset = _int_param(query, "limit", MAX_LIMIT), _int_param(query, "offset", 0)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise Problem(400, "INVALID_PARAMETER", f"Invalid value for the 'limit' query parameter: {limit}. "
+                      f"The value must be between 1 and {MAX_LIMIT}.", errorQueryParam="limit")
+    if offset < 0 or offset >= MAX_OFFSET:
+        raise Problem(400, "INVALID_PARAMETER", f"Invalid value for the 'offset' query parameter: {offset}. "
+                      f"The value must be between 0 and {MAX_OFFSET - 1}.", errorQueryParam="offset")
+    if not isinstance(body, dict) or not isinstance(body.get("q"), str):
+        raise Problem(400, "INVALID_CONTENT", "The request body must be a JSON object with a 'q' string.")
+    parsed = suiteql.parse(body["q"], emu.timezone)
+    items = suiteql.run(parsed, _rows(emu, parsed.table), emu.timezone)
+    total = min(len(items), MAX_OFFSET)
+    page = items[offset:offset + limit]
+    has_more = offset + len(page) < total
+    url = f"{base}{SUITEQL_PATH}"
+    links = [{"rel": "self", "href": f"{url}?limit={limit}&offset={offset}"},
+             {"rel": "first", "href": f"{url}?limit={limit}&offset=0"}]
+    if offset > 0:
+        links.append({"rel": "previous", "href": f"{url}?limit={limit}&offset={max(offset - limit, 0)}"})
+    if has_more:
+        links.append({"rel": "next", "href": f"{url}?limit={limit}&offset={offset + limit}"})
+    last = max((total - 1) // limit * limit, 0)
+    links.append({"rel": "last", "href": f"{url}?limit={limit}&offset={last}"})
+    return Response(200, {"links": links, "count": len(page), "hasMore": has_more, "offset": offset,
+                          "totalResults": total, "items": [{"links": [], **item} for item in page]})
+
+
+def _not_found() -> Problem:
+    return Problem(404, "NONEXISTENT_ID", "The record instance does not exist. Provide a valid record instance ID.")
+
+
+def _records(emu: Emulator, record_type: str) -> dict[str, dict[str, Any]]:
+    if record_type not in emu.store:
+        raise Problem(404, "NONEXISTENT_ID", f"Record type '{record_type}' does not exist.")
+    return emu.store[record_type]
+
+
+def find(emu: Emulator, record_type: str, key: str) -> str | None:
+    """The internal id for ``key`` (an internal id or ``eid:<external id>``), if such a record exists."""
+    records = _records(emu, record_type)
+    if key.startswith("eid:"):
+        external_id = key[4:]
+        return next((rid for rid, r in records.items() if r.get("externalId") == external_id), None)
+    return key if key in records else None
+
+
+def _location(base: str, record_type: str, record_id: str) -> Response:
+    return Response(204, headers={"Location": f"{base}{RECORD_PREFIX}{record_type}/{record_id}"})
+
+
+def _fields(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise Problem(400, "INVALID_CONTENT", "The request body must be a JSON object.")
+    return {k: v for k, v in body.items() if k not in READ_ONLY}
+
+
+def record(emu: Emulator, base: str, method: str, path: str, body: Any) -> Response:
+    """``/record/v1/<type>[/<id>|/eid:<external id>]``: GET, PUT (eid upsert), POST, PATCH, DELETE."""
+    parts = [unquote(p) for p in path[len(RECORD_PREFIX):].split("/") if p]
+    if len(parts) == 1 and method == "POST":
+        fields = _fields(body)
+        records = _records(emu, parts[0])
+        external_id = body.get("externalId")
+        if external_id and any(r.get("externalId") == external_id for r in records.values()):
+            raise Problem(400, "USER_ERROR", "A record with the same external ID already exists.",
+                          errorPath="externalId")
+        return _location(base, parts[0], emu.create(parts[0], fields, external_id=external_id))
+    if len(parts) != 2:
+        raise Problem(404, "NONEXISTENT_ID", "The requested resource does not exist.", urlPath=path)
+    record_type, key = parts
+    record_id = find(emu, record_type, key)
+    if method == "GET":
+        if record_id is None:
+            raise _not_found()
+        self_href = f"{base}{RECORD_PREFIX}{record_type}/{quote(record_id)}"
+        return Response(200, {"links": [{"rel": "self", "href": self_href}], **emu.store[record_type][record_id]})
+    if method == "PUT":
+        if not key.startswith("eid:"):
+            raise Problem(405, "INVALID_PARAMETER", "PUT is supported only for upsert by external ID (eid:).")
+        fields = _fields(body)
+        if record_id is None:
+            record_id = emu.create(record_type, fields, external_id=key[4:])
+        else:
+            emu.touch(record_type, record_id, **fields)
+        return _location(base, record_type, record_id)
+    if record_id is None:
+        raise _not_found()
+    if method == "PATCH":
+        emu.touch(record_type, record_id, **_fields(body))
+        return _location(base, record_type, record_id)
+    if method == "DELETE":
+        emu.delete(record_type, record_id)
+        return Response(204)
+    raise Problem(405, "INVALID_PARAMETER", f"Method {method} is not allowed on this resource.")
+
+

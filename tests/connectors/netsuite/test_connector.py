@@ -1,0 +1,115 @@
+"""NetSuiteConnector end to end against the emulator over HTTP."""
+
+from datetime import UTC, datetime, timedelta
+
+from canonical.demo import generate
+from connectors.base import Upsert
+from connectors.netsuite.connector import NetSuiteConnector
+from connectors.netsuite.emulator import Emulator
+from connectors.netsuite.emulator.seed import parse_time
+
+_DATA = generate(seed=42, clients=50)
+DEMO = {(s.object_type, s.external_id): s.attributes for spec in (*_DATA.clients, *_DATA.engagements, *_DATA.contracts)
+        for s in spec.sources if s.system == "netsuite"}
+
+
+def _stamp(emulator: Emulator, record_type: str, record_id: str) -> datetime:
+    return parse_time(emulator.store[record_type][record_id]["lastModifiedDate"])
+
+
+def _window(emulator: Emulator, record_type: str, since: datetime) -> list[str]:
+    """Ids modified at or after ``since``, in (lastmodifieddate, id) order."""
+    rows = sorted((_stamp(emulator, record_type, i), int(i)) for i in emulator.store[record_type])
+    return [str(i) for at, i in rows if at >= since]
+
+
+def test_full_read_pages_and_cursor(connector: NetSuiteConnector, emulator: Emulator) -> None:
+    pages = list(connector.read_changes("customer", None))
+    assert [len(p.changes) for p in pages] == [20, 20, 10]
+    assert [p.has_more for p in pages] == [True, True, False]
+    changes = [c for p in pages for c in p.changes]
+    assert [c.external_id for c in changes] == _window(emulator, "customer", datetime(2000, 1, 1, tzinfo=UTC))
+    for change in changes:
+        assert change.entity_type == "client" and not change.deleted
+        assert change.attributes == DEMO["customer", change.external_id]
+        assert change.modified_at == _stamp(emulator, "customer", change.external_id)
+        assert "links" not in change.payload
+    assert pages[-1].cursor == max(c.modified_at for c in changes).isoformat()
+    assert pages[0].cursor == max(c.modified_at for c in pages[0].changes).isoformat()
+    assert emulator.count("GET", "/services/rest/record/v1/customer/") == 50
+    assert emulator.count("POST", "/services/rest/query/v1/suiteql") == 3
+
+
+def test_sales_orders_and_jobs(connector: NetSuiteConnector) -> None:
+    orders = [c for p in connector.read_changes("salesOrder", None) for c in p.changes]
+    assert len(orders) == 121
+    assert all(c.attributes == DEMO["salesOrder", c.external_id] and c.entity_type == "contract" for c in orders)
+    jobs = [c for p in connector.read_changes("job", None) for c in p.changes]
+    assert len(jobs) == 79 and all(c.attributes == DEMO["job", c.external_id] for c in jobs)
+
+
+def test_overlap_rereads_the_boundary_record(connector: NetSuiteConnector, emulator: Emulator) -> None:
+    cursor = list(connector.read_changes("customer", None))[-1].cursor
+    latest = datetime.fromisoformat(cursor)
+    pages = list(connector.read_changes("customer", cursor))
+    expected = _window(emulator, "customer", latest - timedelta(seconds=120))
+    assert [c.external_id for p in pages for c in p.changes] == expected
+    assert len(expected) >= 1 and _stamp(emulator, "customer", expected[-1]) == latest
+    assert pages[-1].cursor == cursor  # nothing newer: the cursor holds
+
+
+def test_delta_after_touch(connector: NetSuiteConnector, emulator: Emulator) -> None:
+    cursor = list(connector.read_changes("customer", None))[-1].cursor
+    boundary = _window(emulator, "customer", datetime.fromisoformat(cursor) - timedelta(seconds=120))
+    emulator.touch("customer", "7151", companyName="Meridian Group Holdings Limited")
+    pages = list(connector.read_changes("customer", cursor))
+    changes = [c for p in pages for c in p.changes]
+    assert [c.external_id for c in changes] == [*[i for i in boundary if i != "7151"], "7151"]
+    assert changes[-1].attributes["legal_name"] == "Meridian Group Holdings Limited"
+    assert pages[-1].cursor == _stamp(emulator, "customer", "7151").isoformat()
+    assert pages[-1].cursor > cursor
+
+
+def test_read_deleted(connector: NetSuiteConnector, emulator: Emulator) -> None:
+    assert [len(p.changes) for p in connector.read_deleted("customer", None)] == [0]
+    emulator.delete("customer", "7151")
+    emulator.delete("job", "7358")
+    emulator.delete("customer", "7154")
+    pages = list(connector.read_deleted("customer", None))
+    changes = [c for p in pages for c in p.changes]
+    assert [(c.external_id, c.deleted, c.entity_type) for c in changes] == [("7151", True, "client"),
+                                                                            ("7154", True, "client")]
+    assert pages[-1].cursor == emulator.deleted[-1][3].isoformat() == changes[-1].modified_at.isoformat()
+    jobs = [c for p in connector.read_deleted("job", None) for c in p.changes]
+    assert [(c.external_id, c.entity_type) for c in jobs] == [("7358", "engagement")]
+    # From the last cursor, the overlap re-reads deletions within 120 s of it (both were just now).
+    again = [c.external_id for p in connector.read_deleted("customer", pages[-1].cursor) for c in p.changes]
+    assert again == ["7151", "7154"]
+
+
+def test_write_upserts_by_hub_id(connector: NetSuiteConnector, emulator: Emulator) -> None:
+    attrs = dict(DEMO["customer", "7151"], legal_name="Newco Limited", parent=None)
+    first = connector.write([Upsert("customer", "HUB-42", attrs)])
+    assert first[0].ok and first[0].hub_id == "HUB-42" and first[0].external_id
+    second = connector.write([Upsert("customer", "HUB-42", dict(attrs, legal_name="Newco Group Limited"))])
+    assert second[0].external_id == first[0].external_id
+    record = emulator.store["customer"][first[0].external_id]
+    assert (record["companyName"], record["externalId"]) == ("Newco Group Limited", "HUB-42")
+    changes = [c for p in connector.read_changes("customer", None) for c in p.changes]
+    assert changes[-1].external_id == first[0].external_id
+    assert changes[-1].attributes == dict(attrs, legal_name="Newco Group Limited")
+
+
+def test_write_failures(connector: NetSuiteConnector, emulator: Emulator) -> None:
+    upserts = [Upsert("customer", f"HUB-{n}", {"legal_name": f"Client {n}"}) for n in range(3)]
+    emulator.inject("unavailable")
+    results = connector.write(upserts)
+    assert [(r.ok, r.retryable) for r in results] == [(False, True), (True, False), (True, False)]
+    assert results[0].details["status"] == 503
+    emulator.inject("throttle")
+    results = connector.write([Upsert("customer", "HUB-9", {"legal_name": "Nine"}), *upserts])
+    assert [(r.ok, r.retryable) for r in results] == [(False, True)] * 4
+    assert results[3].details["retry_after"] == 5.0
+    assert emulator.count("PUT", "/services/rest/record/v1/customer/eid:") == 4  # 3 + the throttled one
+    (unknown,) = connector.write([Upsert("projectTask", "HUB-T", {})])
+    assert (unknown.ok, unknown.retryable) == (False, False) and "projectTask" in unknown.error
