@@ -1,0 +1,198 @@
+"""The emulator's REST resources: query/queryAll paging, replication (updated/deleted), upserts, records.
+
+Each handler takes the parsed request and returns ``(status, body)``; ``ApiError`` becomes an error array.
+"""
+
+from __future__ import annotations
+
+import copy
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from connectors.salesforce.emulator import soql
+from connectors.salesforce.emulator.faults import BATCH_FAULTS, Faults
+from connectors.salesforce.emulator.store import ApiError, Store, parse_time, sf_time
+
+API = "/services/data/v62.0"
+DEFAULT_BATCH, MIN_BATCH, MAX_BATCH = 2000, 200, 2000
+COLLECTION_LIMIT = 200
+REPLICATION_DAYS, RECYCLE_BIN_DAYS = 30, 15
+
+
+def attributes(object_type: str, record_id: str) -> dict[str, str]:
+    return {"type": object_type, "url": f"{API}/sobjects/{object_type}/{record_id}"}
+
+
+def batch_size(header: str | None) -> int:
+    """``Sforce-Query-Options: batchSize=N``: clamped to 200..2000 (a hint, as in Salesforce)."""
+    for option in (header or "").split(","):
+        name, _, value = option.partition("=")
+        if name.strip() == "batchSize" and value.strip().isdigit():
+            return min(max(int(value), MIN_BATCH), MAX_BATCH)
+    return DEFAULT_BATCH
+
+
+@dataclass
+class _Cursor:
+    resource: str
+    rows: list[dict[str, Any]]
+    batch: int
+
+
+class QueryResource:
+    """``/query`` and ``/queryAll``: the first batch, and later batches by ``<locator>-<offset>``."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._cursors: dict[str, _Cursor] = {}
+        self._lock = threading.Lock()
+
+    def start(self, resource: str, q: str | None, options: str | None) -> dict[str, Any]:
+        if not q:
+            raise soql.malformed("A query string is required: q=<SOQL>")
+        with self.store.lock:
+            query = soql.parse(q, self.store)
+            found = soql.run(query, self.store, include_deleted=resource == "queryAll")
+        rows = [{"attributes": attributes(query.object_type, record_id), **row} for record_id, row in found]
+        cursor = _Cursor(resource, rows, batch_size(options))
+        locator = f"01g5g{secrets.token_hex(6).upper()}IAW"
+        with self._lock:
+            self._cursors[locator] = cursor
+        return self._page(locator, cursor, 0)
+
+    def more(self, resource: str, locator_offset: str) -> dict[str, Any]:
+        locator, _, offset = locator_offset.rpartition("-")
+        with self._lock:
+            cursor = self._cursors.get(locator)
+        if cursor is None or cursor.resource != resource or not offset.isdigit() or int(offset) > len(cursor.rows):
+            raise ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
+        return self._page(locator, cursor, int(offset))
+
+    def _page(self, locator: str, cursor: _Cursor, offset: int) -> dict[str, Any]:
+        end = offset + cursor.batch
+        done = end >= len(cursor.rows)
+        page: dict[str, Any] = {"totalSize": len(cursor.rows), "done": done}
+        if not done:
+            page["nextRecordsUrl"] = f"{API}/{cursor.resource}/{locator}-{end}"
+        page["records"] = cursor.rows[offset:end]
+        return page
+
+
+def _window(store: Store, params: dict[str, str], max_days: int) -> tuple[datetime, datetime, datetime]:
+    """(start, latestDateCovered, now) of a replication request; seconds are ignored, as in Salesforce."""
+    missing = [name for name in ("start", "end") if not params.get(name)]
+    if missing:
+        raise ApiError(400, "MISSING_ARGUMENT", f"Missing required parameter: {missing[0]}")
+    try:
+        start, end = (parse_time(params[name]).replace(second=0) for name in ("start", "end"))
+    except ValueError:
+        raise ApiError(400, "INVALID_REPLICATION_DATE", "start and end must be ISO-8601 datetimes") from None
+    now = store.now()
+    if end < start:
+        raise ApiError(400, "INVALID_REPLICATION_DATE", "endDate must chronologically follow the startDate")
+    if start < now - timedelta(days=max_days):
+        raise ApiError(400, "INVALID_REPLICATION_DATE", f"startDate cannot be more than {max_days} days ago")
+    return start, max(min(end, now.replace(second=0)), start), now
+
+
+def updated(store: Store, object_type: str, params: dict[str, str]) -> dict[str, Any]:
+    """``sobjects/<Object>/updated/``: ids whose SystemModstamp falls in [start, latestDateCovered)."""
+    start, latest, _ = _window(store, params, REPLICATION_DAYS)
+    with store.lock:
+        ids = [r["Id"] for r in store.objects(object_type).values()
+               if not r["IsDeleted"] and start <= parse_time(r["SystemModstamp"]) < latest]
+    return {"ids": ids, "latestDateCovered": sf_time(latest)}
+
+
+def deleted(store: Store, object_type: str, params: dict[str, str]) -> dict[str, Any]:
+    """``sobjects/<Object>/deleted/``: the recycle bin's deletions in [start, latestDateCovered)."""
+    store.objects(object_type)
+    start, latest, now = _window(store, params, REPLICATION_DAYS)
+    earliest = (now - timedelta(days=RECYCLE_BIN_DAYS)).replace(second=0)
+    if store.purged_until is not None:
+        earliest = max(earliest, store.purged_until)
+    with store.lock:
+        rows = [{"id": d.id, "deletedDate": sf_time(d.deleted_at)} for d in store.deleted_log
+                if d.object_type == object_type and max(start, earliest) <= d.deleted_at < latest]
+    return {"deletedRecords": rows, "earliestDateAvailable": sf_time(earliest), "latestDateCovered": sf_time(latest)}
+
+
+def get_record(store: Store, object_type: str, record_id: str, params: dict[str, str]) -> dict[str, Any]:
+    with store.lock:
+        record = store.objects(object_type).get(record_id)
+        if record is None or record["IsDeleted"]:
+            raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+        names = [f.strip() for f in params["fields"].split(",")] if params.get("fields") else list(record)
+        columns = store.fields(object_type)
+        for name in names:
+            if name not in columns:
+                raise ApiError(400, "INVALID_FIELD", f"No such column '{name}' on entity '{object_type}'")
+        return {"attributes": attributes(object_type, record_id), **{n: record.get(n) for n in names}}
+
+
+def _json_object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ApiError(400, "JSON_PARSER_ERROR", "The request body must be a JSON object")
+    return body
+
+
+def upsert(store: Store, object_type: str, field: str, value: str, body: Any) -> tuple[int, dict[str, Any]]:
+    """``PATCH sobjects/<Object>/<ExtField>/<value>``: 201 created or 200 updated."""
+    fields = _json_object(body)
+    with store.lock:
+        record_id, created = store.upsert(store.objects(object_type), object_type, field, value, fields,
+                                          store.now())
+    return (201 if created else 200), {"id": record_id, "success": True, "errors": [], "created": created}
+
+
+def _record_error(code: str, message: str, fields: list[str] | None = None) -> dict[str, Any]:
+    return {"id": None, "success": False, "errors": [{"statusCode": code, "message": message,
+                                                       "fields": fields or []}]}
+
+
+def upsert_collection(store: Store, faults: Faults, object_type: str, field: str, body: Any) -> list[dict[str, Any]]:
+    """``PATCH composite/sobjects/<Object>/<ExtField>``: per-record results; ``allOrNone`` rolls all back."""
+    request = _json_object(body)
+    records = request.get("records")
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise ApiError(400, "JSON_PARSER_ERROR", "records must be an array of objects")
+    if len(records) > COLLECTION_LIMIT:
+        raise ApiError(400, "EXCEEDED_ID_LIMIT",
+                       "record limit reached. cannot submit more than 200 records into this call")
+    if any((r.get("attributes") or {}).get("type") != object_type for r in records):
+        raise ApiError(400, "INVALID_TYPE", "Must send a concrete entity type.")
+    all_or_none = bool(request.get("allOrNone", False))
+    batch_fault = faults.take(list(BATCH_FAULTS))
+    with store.lock:
+        table = store.objects(object_type)
+        target = copy.deepcopy(table) if all_or_none else table
+        at, results = store.now(), []
+        for index, record in enumerate(records):
+            value = record.get(field)
+            if batch_fault and index % 2 == 1:
+                code = BATCH_FAULTS[batch_fault]
+                message = (f"duplicate value found: {field} duplicates value on record with id: {value}"
+                           if code == "DUPLICATE_VALUE" else "unable to obtain exclusive access to this record")
+                results.append(_record_error(code, message, [field] if code == "DUPLICATE_VALUE" else []))
+                continue
+            if value in (None, ""):
+                results.append(_record_error("MISSING_ARGUMENT", f"{field} not specified", [field]))
+                continue
+            try:
+                record_id, created = store.upsert(target, object_type, field, str(value), record, at)
+            except ApiError as exc:
+                results.append(_record_error(exc.code, exc.message, exc.fields))
+                continue
+            results.append({"id": record_id, "success": True, "errors": [], "created": created})
+        if all_or_none:
+            if all(r["success"] for r in results):
+                table.clear()
+                table.update(target)
+            else:
+                results = [r if not r["success"] else _record_error(
+                    "ALL_OR_NONE_OPERATION_ROLLED_BACK", "Record rolled back because not all records were valid "
+                    "and the request was using AllOrNone header") for r in results]
+    return results

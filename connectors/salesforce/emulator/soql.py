@@ -1,0 +1,148 @@
+"""The SOQL subset connectors use, parsed and run against the emulator's records.
+
+``SELECT <fields | FIELDS(ALL)> FROM <Object> [WHERE <field> <op> <literal> [AND ...]]
+[ORDER BY <field> [ASC|DESC][, ...]] [LIMIT n]``. Literals: unquoted ISO datetimes, dates, 'strings',
+numbers, true/false/null. Operators: = != < <= > >=. Anything else is MALFORMED_QUERY, as in Salesforce.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from connectors.salesforce.emulator.store import ApiError, Store, parse_time
+
+_QUERY = re.compile(
+    r"^SELECT\s+(?P<fields>.+?)\s+FROM\s+(?P<object>\w+)"
+    r"(?:\s+WHERE\s+(?P<where>.+?))?(?:\s+ORDER\s+BY\s+(?P<order>.+?))?(?:\s+LIMIT\s+(?P<limit>\d+))?\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_CONDITION = re.compile(r"^(?P<field>\w+)\s*(?P<op>!=|<=|>=|=|<|>)\s*(?P<value>.+?)$", re.DOTALL)
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_OPS = {"=": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
+        "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+FIELDS_ALL_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Condition:
+    field: str
+    op: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Query:
+    object_type: str
+    fields: tuple[str, ...]
+    conditions: tuple[Condition, ...]
+    order: tuple[tuple[str, bool], ...]  # (field, descending)
+    limit: int | None
+
+
+def malformed(message: str) -> ApiError:
+    return ApiError(400, "MALFORMED_QUERY", message)
+
+
+def _literal(text: str) -> Any:
+    text = text.strip()
+    if text.startswith("'"):
+        if len(text) < 2 or not text.endswith("'"):
+            raise malformed(f"unexpected token: {text}")
+        return text[1:-1].replace("\\'", "'")
+    if _DATETIME.match(text):
+        return parse_time(text)
+    if _DATE.match(text):
+        return date.fromisoformat(text)
+    if _NUMBER.match(text):
+        return float(text)
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered == "null":
+        return None
+    raise malformed(f"unexpected token: '{text}'")
+
+
+def parse(soql: str, store: Store) -> Query:
+    """Parse ``soql``; raises ApiError MALFORMED_QUERY / INVALID_TYPE / INVALID_FIELD like Salesforce."""
+    match = _QUERY.match(soql.strip())
+    if not match:
+        raise malformed(f"unexpected token: {soql.strip()[:60]!r}")
+    object_type = match["object"]
+    if object_type not in store.records:
+        raise ApiError(400, "INVALID_TYPE", f"sObject type '{object_type}' is not supported. If you are attempting "
+                       "to use a custom object, be sure to append the '__c' after the entity name.")
+    columns = store.fields(object_type)
+    limit = int(match["limit"]) if match["limit"] else None
+    requested = [f.strip() for f in match["fields"].split(",")]
+    if any(not f for f in requested):
+        raise malformed("unexpected token: ','")
+    if [f.upper() for f in requested] == ["FIELDS(ALL)"]:
+        if limit is None or limit > FIELDS_ALL_LIMIT:
+            raise malformed("The SOQL FIELDS function must have a LIMIT of at most 200")
+        fields = tuple(sorted(columns - {"Id"}))
+        fields = ("Id", *fields)
+    else:
+        fields = tuple(requested)
+    conditions = []
+    if match["where"]:
+        for part in re.split(r"\s+AND\s+", match["where"].strip(), flags=re.IGNORECASE):
+            cond = _CONDITION.match(part.strip())
+            if not cond:
+                raise malformed(f"unexpected token: '{part.strip()[:40]}'")
+            conditions.append(Condition(cond["field"], cond["op"], _literal(cond["value"])))
+    order = []
+    if match["order"]:
+        for part in match["order"].split(","):
+            words = part.split()
+            if not words or len(words) > 2 or (len(words) == 2 and words[1].upper() not in ("ASC", "DESC")):
+                raise malformed(f"unexpected token: '{part.strip()}'")
+            order.append((words[0], len(words) == 2 and words[1].upper() == "DESC"))
+    for name in (*fields, *(c.field for c in conditions), *(o[0] for o in order)):
+        if name not in columns:
+            raise ApiError(400, "INVALID_FIELD", f"No such column '{name}' on entity '{object_type}'. If you are "
+                           "attempting to use a custom field, be sure to append the '__c' after the custom field name.")
+    return Query(object_type, fields, tuple(conditions), tuple(order), limit)
+
+
+def _comparable(value: Any, like: Any) -> Any:
+    """A record's value in the type of the literal it is compared with."""
+    if value is None or like is None:
+        return value
+    if isinstance(like, datetime):
+        return parse_time(value)
+    if isinstance(like, date):
+        return date.fromisoformat(value[:10])
+    if isinstance(like, float) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _matches(record: dict[str, Any], condition: Condition) -> bool:
+    value = _comparable(record.get(condition.field), condition.value)
+    if condition.op in ("=", "!="):
+        return _OPS[condition.op](value, condition.value)
+    if value is None or condition.value is None:
+        return False
+    return _OPS[condition.op](value, condition.value)
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    return (0, "") if value is None else (1, value)
+
+
+def run(query: Query, store: Store, *, include_deleted: bool) -> list[tuple[str, dict[str, Any]]]:
+    """(Id, row) for the rows of ``query``: selected fields only, in order, limited; deleted rows only for
+    queryAll."""
+    rows = [r for r in store.records[query.object_type].values()
+            if (include_deleted or not r["IsDeleted"]) and all(_matches(r, c) for c in query.conditions)]
+    for name, descending in reversed(query.order):
+        rows.sort(key=lambda r, n=name: _sort_key(r.get(n)), reverse=descending)
+    if query.limit is not None:
+        rows = rows[:query.limit]
+    return [(r["Id"], {name: r.get(name) for name in query.fields}) for r in rows]

@@ -1,0 +1,207 @@
+"""The emulator's org: records per object, the clock, new ids, edits, soft deletes and ext-id upserts."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from canonical.demo import generate
+from canonical.demo.platforms import SF_PREFIX, salesforce_checksum
+from canonical.demo.schedule import add_months
+
+EXTERNAL_ID_FIELDS = ("Hub_Id__c",)
+SYSTEM_FIELDS = ("Id", "IsDeleted", "CreatedDate", "LastModifiedDate", "SystemModstamp")
+#: Fields the API computes: writing them is INVALID_FIELD_FOR_INSERT_UPDATE.
+READ_ONLY = {*SYSTEM_FIELDS, "IsWon", "IsClosed", "ContractNumber", "EndDate"}
+REQUIRED_ON_CREATE = {"Account": ("Name",), "Opportunity": ("Name", "StageName", "CloseDate"),
+                      "Contract": ("AccountId", "StartDate")}
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+class ApiError(Exception):
+    """An error answer: ``status`` and the array body ``[{"message","errorCode","fields"?}]``."""
+
+    def __init__(self, status: int, code: str, message: str, fields: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields
+
+    def body(self) -> list[dict[str, Any]]:
+        error: dict[str, Any] = {"message": self.message, "errorCode": self.code}
+        if self.fields is not None:
+            error["fields"] = self.fields
+        return [error]
+
+
+def sf_time(value: datetime) -> str:
+    """Salesforce's datetime format: ``2026-01-05T10:11:12.000+0000`` (UTC)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+def parse_time(value: str) -> datetime:
+    """An ISO-8601 datetime as Salesforce writes or accepts it (``Z``, ``+0000``, ``+00:00``); ValueError if not."""
+    text = value.strip().replace(" ", "+")
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    elif len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit():
+        text = f"{text[:-2]}:{text[-2:]}"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        raise ValueError(f"datetime without a timezone: {value!r}")
+    return parsed.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Deletion:
+    object_type: str
+    id: str
+    deleted_at: datetime
+
+
+class Store:
+    """In-memory records: ``records[object_type][Id] -> dict`` (the API's field names, no ``attributes``)."""
+
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+        self.records: dict[str, dict[str, dict[str, Any]]] = {}
+        self.deleted_log: list[Deletion] = []
+        self.purged_until: datetime | None = None
+        self.lock = threading.RLock()
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._last = datetime(2000, 1, 1, tzinfo=UTC)
+        self._serial = 62**5
+
+    # -- time and ids -------------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        """The org's clock: whole seconds, never going backwards."""
+        current = self._clock().astimezone(UTC).replace(microsecond=0)
+        self._last = max(self._last, current)
+        return self._last
+
+    def new_id(self, object_type: str) -> str:
+        with self.lock:
+            while True:
+                self._serial += 1
+                n, digits = self._serial, ""
+                while n:
+                    n, d = divmod(n, 62)
+                    digits = BASE62[d] + digits
+                record_id = salesforce_checksum(f"{SF_PREFIX[object_type]}5g0000{digits.rjust(6, '0')}")
+                if record_id not in self.records.get(object_type, {}):
+                    return record_id
+
+    # -- seeding --------------------------------------------------------------------------------------------
+    def seed(self, seed: int, clients: int) -> None:
+        data = generate(seed=seed, clients=clients)
+        copies = [s for g in (*data.clients, *data.engagements, *data.milestones, *data.contracts) for s in g.sources]
+        copies += [s for event in data.revenue_events for s in event.sources]
+        for source in copies:
+            if source.system != "salesforce":
+                continue
+            record = {k: copy.deepcopy(v) for k, v in source.payload.items() if k != "attributes"}
+            record.setdefault("LastModifiedDate", record["SystemModstamp"])
+            record.setdefault("IsDeleted", False)
+            record.setdefault("Hub_Id__c", None)
+            self.records.setdefault(source.object_type, {})[source.external_id] = record
+            self._last = max(self._last, parse_time(record["SystemModstamp"]))
+
+    # -- reading --------------------------------------------------------------------------------------------
+    def objects(self, object_type: str) -> dict[str, dict[str, Any]]:
+        try:
+            return self.records[object_type]
+        except KeyError:
+            raise ApiError(404, "NOT_FOUND", "The requested resource does not exist") from None
+
+    def fields(self, object_type: str) -> set[str]:
+        """The object's columns: every field any of its records has, the system fields and the ext id."""
+        columns = {*SYSTEM_FIELDS, *EXTERNAL_ID_FIELDS}
+        for record in self.records.get(object_type, {}).values():
+            columns.update(record)
+        return columns
+
+    # -- writing --------------------------------------------------------------------------------------------
+    def _stamp(self, record: dict[str, Any], at: datetime) -> None:
+        record["SystemModstamp"] = record["LastModifiedDate"] = sf_time(at)
+
+    def touch(self, object_type: str, record_id: str, **changes: Any) -> dict[str, Any]:
+        """Edit a record as a user would in Salesforce: fields change, SystemModstamp moves to now."""
+        with self.lock:
+            record = self._live(object_type, record_id)
+            record.update(changes)
+            _derive(object_type, record, set(changes))
+            self._stamp(record, self.now())
+            return record
+
+    def delete(self, object_type: str, record_id: str) -> dict[str, Any]:
+        """Soft delete to the recycle bin: IsDeleted, a new SystemModstamp and an entry in the deleted log."""
+        with self.lock:
+            record = self._live(object_type, record_id)
+            at = self.now()
+            record["IsDeleted"] = True
+            self._stamp(record, at)
+            self.deleted_log.append(Deletion(object_type, record_id, at))
+            return record
+
+    def purge_recycle_bin(self) -> None:
+        """Empty the recycle bin: deletions so far vanish from the deleted resource (earliestDateAvailable moves)."""
+        with self.lock:
+            self.purged_until = self.now()
+            self.deleted_log.clear()
+
+    def _live(self, object_type: str, record_id: str) -> dict[str, Any]:
+        record = self.objects(object_type).get(record_id)
+        if record is None or record["IsDeleted"]:
+            raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+        return record
+
+    def upsert(self, records: dict[str, dict[str, Any]], object_type: str, field: str, value: str,
+               body: Mapping[str, Any], at: datetime) -> tuple[str, bool]:
+        """Upsert into ``records`` (the object's table, or a staging copy of it): (Id, created)."""
+        if field not in EXTERNAL_ID_FIELDS:
+            raise ApiError(404, "NOT_FOUND", f"Provided external ID field does not exist or is not accessible: {field}")
+        columns = self.fields(object_type)
+        unknown = [name for name in body if name not in columns and name != "attributes"]
+        if unknown:
+            raise ApiError(400, "INVALID_FIELD", f"No such column '{unknown[0]}' on sobject of type {object_type}")
+        locked = sorted(name for name in body if name in READ_ONLY)
+        if locked:
+            raise ApiError(400, "INVALID_FIELD_FOR_INSERT_UPDATE",
+                           f"Unable to create/update fields: {', '.join(locked)}. Please check the security "
+                           "settings of this field and verify that it is read/write for your profile or "
+                           "permission set.", locked)
+        values = {k: v for k, v in body.items() if k not in ("attributes", field)}
+        matches = [r for r in records.values() if not r["IsDeleted"] and r.get(field) == value]
+        if len(matches) > 1:
+            raise ApiError(300, "MULTIPLE_CHOICES", f"More than one record found for external id field {field}")
+        if matches:
+            record, created = matches[0], False
+        else:
+            missing = [name for name in REQUIRED_ON_CREATE.get(object_type, ()) if values.get(name) in (None, "")]
+            if missing:
+                raise ApiError(400, "REQUIRED_FIELD_MISSING",
+                               f"Required fields are missing: [{', '.join(missing)}]", missing)
+            record_id = self.new_id(object_type)
+            while record_id in records:
+                record_id = self.new_id(object_type)
+            record = {"Id": record_id, "IsDeleted": False, "CreatedDate": sf_time(at), field: value}
+            records[record_id] = record
+            created = True
+        record.update(values)
+        _derive(object_type, record, set(values))
+        self._stamp(record, at)
+        return record["Id"], created
+
+
+def _derive(object_type: str, record: dict[str, Any], changed: set[str]) -> None:
+    """Formula and derived fields Salesforce computes on save (only when their inputs changed)."""
+    if object_type == "Opportunity" and "StageName" in changed:
+        stage = record["StageName"] or ""
+        record["IsWon"] = stage == "Closed Won"
+        record["IsClosed"] = stage.startswith("Closed")
+    if object_type == "Contract" and changed & {"StartDate", "ContractTerm"} and record.get("StartDate") \
+            and record.get("ContractTerm"):
+        start = date.fromisoformat(record["StartDate"])
+        record["EndDate"] = (add_months(start, int(record["ContractTerm"])) - timedelta(days=1)).isoformat()
+
