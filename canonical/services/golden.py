@@ -184,10 +184,21 @@ def _survive(record: models.Model, sources: Sequence[SourceRecord]) -> tuple[dic
         if survivor is None:
             values[attribute] = _empty(model, attribute)
             continue
-        values[attribute] = _to_field_value(model, attribute, survivor.value, system_of.get(survivor.source_record_id))
+        unresolved = None
+        try:
+            values[attribute] = _to_field_value(model, attribute, survivor.value,
+                                                system_of.get(survivor.source_record_id))
+        except ValidationError:
+            # A reference to a record the hub has not seen yet (a child synced before its parent). An optional
+            # link waits, marked, and is resolved when the referenced record arrives; a required one cannot.
+            if not model._meta.get_field(attribute).null:
+                raise
+            values[attribute], unresolved = None, survivor.value
         lineage[attribute] = {
             "source_record": survivor.source_record_id, "system": survivor.system, "rule": survivor.rule, "at": now,
         }
+        if unresolved is not None:
+            lineage[attribute]["unresolved"] = unresolved
         if attribute in pinned:
             lineage[attribute].update(by=pinned[attribute].get("by"), reason=pinned[attribute].get("reason"))
     return values, lineage
@@ -306,6 +317,20 @@ def golden_record_source_removed(*, entity_type: str, golden_pk: Any, reason: st
     record.save()
     change_event_record(record=record, operation=ChangeOperation.DEACTIVATED, changed_fields=["status"],
                         reason=record._change_reason)
+
+
+def unresolved_references_recompute(*, entity_type: str, reason: str = "referenced record arrived") -> int:
+    """Recompute the golden records still waiting for a referenced record; returns how many resolved."""
+    model = model_for(entity_type)
+    waiting = model.objects.filter(merged_into__isnull=True).extra(  # noqa: S610 (constant SQL, no input)
+        where=["lineage @? '$.* ? (exists(@.unresolved))'"]
+    )
+    resolved = 0
+    for record in waiting.iterator(chunk_size=500):
+        golden_record_recompute(record=record, reason=reason)
+        record.refresh_from_db(fields=["lineage"])
+        resolved += not any("unresolved" in entry for entry in record.lineage.values())
+    return resolved
 
 
 def golden_record_override_set(*, record: models.Model, attribute: str, value: Any, actor: str,

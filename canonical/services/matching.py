@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.db.models import Q
 
@@ -348,6 +349,21 @@ def source_record_match(*, source_record: SourceRecord, reason: str = "matched o
         MatchRecord.objects.filter(pk=source.pk).update(golden_record_id=golden.pk)
         source_record.golden_record_id = golden.pk
         return _decision(source, outcome, golden.pk, best, reason, matcher.version)
+
+
+def parked_sources_match(*, system_id: Any, reason: str = "matched after what it refers to arrived") -> int:
+    """Match again the staged source records that could not become golden records yet (typically a child
+    whose required parent had not arrived). Returns how many found their place; the rest stay parked."""
+    placed = 0
+    parked = SourceRecord.objects.filter(system_id=system_id, golden_record_id__isnull=True, is_deleted=False)
+    for source in parked.order_by("first_seen_at").iterator(chunk_size=500):
+        try:
+            with transaction.atomic():
+                source_record_match(source_record=source, reason=reason)
+        except ValidationError:
+            continue
+        placed += 1
+    return placed
 
 
 def _decision(source: SourceRecord, outcome: str, golden_id: Any, best: Scored | None, reason: str,

@@ -14,13 +14,18 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from canonical.models import ConnectedSystem
-from canonical.services.golden import source_record_mark_deleted, source_record_stage
-from canonical.services.matching import source_record_match
+from canonical.services.golden import (
+    source_record_mark_deleted,
+    source_record_stage,
+    unresolved_references_recompute,
+)
+from canonical.services.matching import parked_sources_match, source_record_match
 from connectors.base import Connector, Page
 from connectors.errors import ConnectorError
 from connectors.models import RunStatus, Stream, SyncRun
@@ -41,6 +46,7 @@ class PageCounts:
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
+    parked: int = 0
 
 
 def connector_for(system: ConnectedSystem) -> Connector:
@@ -80,7 +86,14 @@ def stream_page_apply(*, stream: Stream, page: Page, run: SyncRun, deletions: bo
             if not staged.changed:
                 counts.unchanged += 1
                 continue
-            source_record_match(source_record=staged.source_record, reason=f"pulled from {stream.system.key}")
+            try:
+                with transaction.atomic():
+                    source_record_match(source_record=staged.source_record, reason=f"pulled from {stream.system.key}")
+            except ValidationError as exc:
+                # Staged but parked: it refers to a record not here yet; retried at the end of every run.
+                counts.parked += 1
+                logger.info("source record parked", extra={"source_record": str(staged.source_record.pk),
+                                                            "reason": "; ".join(exc.messages)[:300]})
             counts.created += staged.created
             counts.updated += not staged.created
         field = "deleted_cursor" if deletions else "cursor"
@@ -88,7 +101,8 @@ def stream_page_apply(*, stream: Stream, page: Page, run: SyncRun, deletions: bo
         SyncRun.objects.filter(pk=run.pk).update(
             pages=F("pages") + 1, received=F("received") + counts.received, created=F("created") + counts.created,
             updated=F("updated") + counts.updated, unchanged=F("unchanged") + counts.unchanged,
-            deleted=F("deleted") + counts.deleted, cursor_after=page.cursor if not deletions else F("cursor_after"),
+            deleted=F("deleted") + counts.deleted, errors=F("errors") + counts.parked,
+            cursor_after=page.cursor if not deletions else F("cursor_after"),
         )
     return counts
 
@@ -117,6 +131,7 @@ def stream_sync(*, stream: Stream, full: bool = False, max_pages: int | None = N
                         break
                 for page in connector.read_deleted(stream.object_type, stream.deleted_cursor or None):
                     stream_page_apply(stream=stream, page=page, run=run, deletions=True)
+                _settle(stream)
             except ConnectorError as exc:
                 _finish(run, stream, RunStatus.FAILED, str(exc))
                 logger.warning("stream sync failed", extra={"stream": str(stream.pk), "error": str(exc)})
@@ -126,6 +141,13 @@ def stream_sync(*, stream: Stream, full: bool = False, max_pages: int | None = N
             return run
     finally:
         _unlock(stream)
+
+
+def _settle(stream: Stream) -> None:
+    """Records that arrived before what they refer to: place the parked ones, resolve the waiting links."""
+    parked_sources_match(system_id=stream.system_id)
+    for entity_type in ("client", "engagement", "milestone", "contract"):
+        unresolved_references_recompute(entity_type=entity_type)
 
 
 def _finish(run: SyncRun, stream: Stream, status: str, error: str) -> None:
