@@ -1,4 +1,6 @@
-"""``make run``: prepare the database and demo, then run web, worker and beat in the foreground.
+"""``make run``: prepare the database and demo, then run the platform emulators, web, worker and beat in
+the foreground: the demo's Salesforce and NetSuite are emulated locally and synced by the worker on beat's
+schedule.
 
 Ctrl-C stops every process it started, including the embedded PostgreSQL and Redis when this
 command is the one that started them.
@@ -16,6 +18,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from canonical.models import ConnectedSystem
+from connectors.emulators import EMULATORS
+from connectors.services.streams import streams_ensure
 from hub import embedded
 from hub.api import scopes
 from hub.api.clients import api_client_create
@@ -51,6 +56,21 @@ class Command(BaseCommand):
             call_command("load_demo", stdout=self.stdout)
         self._ensure_steward()
         self._ensure_demo_client()
+        if load_demo:
+            self._connect_emulators()
+
+    def _connect_emulators(self) -> None:
+        """Point the demo's connected systems at the local emulators and give them their streams."""
+        for key, spec in EMULATORS.items():
+            system = ConnectedSystem.objects.filter(key=key).first()
+            if system is None:
+                continue
+            system.base_url = f"http://127.0.0.1:{spec.port}"
+            system.config = {**system.config, **spec.config}
+            system.save(update_fields=["base_url", "config"])
+            streams = streams_ensure(system=system)
+            objects = ", ".join(s.object_type for s in streams)
+            self.stdout.write(f"{key}: emulated on {system.base_url}, streams {objects}")
 
     def _ensure_steward(self) -> None:
         users = get_user_model()
@@ -74,12 +94,15 @@ class Command(BaseCommand):
         python = sys.executable
         manage = str(settings.BASE_DIR / "manage.py")
         commands = {
+            **{f"emulator-{key}": [python, manage, "emulator", key] for key in EMULATORS},
             "web": [python, manage, "runserver", f"{host}:{port}", "--noreload"],
             "worker": [python, "-m", "celery", "-A", "hub", "worker", "-Q", "default,inbound,match,outbound",
                        "--concurrency", "2", "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
             "beat": [python, "-m", "celery", "-A", "hub", "beat", "--loglevel", "INFO"],
         }
-        env = {**os.environ, "LOG_FORMAT": os.environ.get("LOG_FORMAT", "console")}
+        # The emulators' demo credentials, unless real ones are configured.
+        demo_credentials = {k: v for spec in EMULATORS.values() for k, v in spec.environment.items()}
+        env = {**demo_credentials, **os.environ, "LOG_FORMAT": os.environ.get("LOG_FORMAT", "console")}
         processes: dict[str, subprocess.Popen] = {}
         stopping = False
 
