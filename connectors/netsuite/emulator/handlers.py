@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import quote, unquote
 
 from connectors.netsuite.emulator import suiteql
 from connectors.netsuite.emulator.responses import Problem, Response
 from connectors.netsuite.emulator.seed import TABLES, deleted_row, table_row
 
-if TYPE_CHECKING:
-    from connectors.netsuite.emulator.app import Emulator
+
+class Emulator(Protocol):
+    """What the handlers need of the emulator (app.Emulator): its records, deletion log and edits."""
+
+    store: dict[str, dict[str, dict[str, Any]]]
+    deleted: list[Any]
+    timezone: Any
+
+    def create(self, record_type: str, fields: dict[str, Any], *args: Any, **kwargs: Any) -> Any: ...
+
+    def touch(self, record_type: str, record_id: str, **changes: Any) -> Any: ...
+
+    def delete(self, record_type: str, record_id: str) -> Any: ...
 
 SUITEQL_PATH = "/services/rest/query/v1/suiteql"
 RECORD_PREFIX = "/services/rest/record/v1/"
