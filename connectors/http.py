@@ -50,6 +50,15 @@ class VendorClient:
             headers[correlation.HEADER] = cid
         return headers
 
+    def post_form(self, url: str, form: Mapping[str, str]) -> httpx.Response:
+        """POST a form without the bearer token (token endpoints); transport failures are Unavailable."""
+        try:
+            return self.http.post(url, data=dict(form), headers={"Accept": "application/json"})
+        except httpx.TimeoutException as exc:
+            raise Unavailable(f"POST {url}: timed out") from exc
+        except httpx.TransportError as exc:
+            raise Unavailable(f"POST {url}: {exc.__class__.__name__}") from exc
+
     def request(self, method: str, url: str, *, json: Any = None, params: Mapping[str, Any] | None = None,
                 headers: Mapping[str, str] | None = None, reauthenticated: bool = False) -> httpx.Response:
         try:

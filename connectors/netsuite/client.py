@@ -95,12 +95,7 @@ class NetSuiteClient(VendorClient):
         """OAuth 2.0 client credentials: POST the JWT assertion, return the bearer token (≈60 min)."""
         form = {"grant_type": "client_credentials", "client_assertion_type": self.ASSERTION_TYPE,
                 "client_assertion": self.client_assertion()}
-        try:
-            response = self.http.post(self.TOKEN_PATH, data=form, headers={"Accept": "application/json"})
-        except httpx.TimeoutException as exc:
-            raise Unavailable("POST token: timed out") from exc
-        except httpx.TransportError as exc:
-            raise Unavailable(f"POST token: {exc.__class__.__name__}") from exc
+        response = self.post_form(self.TOKEN_PATH, form)
         if response.status_code >= 400:
             error = self.map_error(response)
             if isinstance(error, Rejected):  # 400 invalid_client etc.: the credentials are wrong

@@ -36,19 +36,6 @@ def sf_datetime(value: datetime | str) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_sf_datetime(value: str) -> datetime:
-    """``2026-01-05T10:11:12.000+0000`` (or ``Z`` / ``+00:00``) as an aware UTC datetime; ValueError if not."""
-    text = value.strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    elif len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit():
-        text = f"{text[:-2]}:{text[-2:]}"
-    parsed = datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        raise ValueError(f"datetime without a timezone: {value!r}")
-    return parsed.astimezone(UTC)
-
-
 def error_codes(body: Any) -> list[str]:
     """The ``errorCode``s of a Salesforce error array (empty for anything else)."""
     if isinstance(body, list):
@@ -94,12 +81,7 @@ class SalesforceClient(VendorClient):
         """OAuth 2.0 client credentials: a new access token (Salesforce issues no refresh token here)."""
         form = {"grant_type": "client_credentials", "client_id": self._credential("client_id_env"),
                 "client_secret": self._credential("client_secret_env")}
-        try:
-            response = self.http.post(self.TOKEN_URL, data=form, headers={"Accept": "application/json"})
-        except httpx.TimeoutException as exc:
-            raise Unavailable("POST token: timed out") from exc
-        except httpx.TransportError as exc:
-            raise Unavailable(f"POST token: {exc.__class__.__name__}") from exc
+        response = self.post_form(self.TOKEN_URL, form)
         if response.status_code >= 500:
             raise Unavailable(f"POST token: HTTP {response.status_code}", status=response.status_code)
         body = self._json(response)

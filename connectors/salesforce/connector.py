@@ -25,9 +25,9 @@ from connectors.salesforce.client import (
     MalformedResponse,
     SalesforceClient,
     error_codes,
-    parse_sf_datetime,
     sf_datetime,
 )
+from connectors.salesforce.timestamps import parse_sf_datetime
 
 DEFAULT_OVERLAP_S = 120
 DELETED_LOOKBACK = timedelta(days=15)

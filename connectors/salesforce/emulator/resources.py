@@ -14,7 +14,8 @@ from typing import Any
 
 from connectors.salesforce.emulator import soql
 from connectors.salesforce.emulator.faults import BATCH_FAULTS, Faults
-from connectors.salesforce.emulator.store import ApiError, Store, parse_time, sf_time
+from connectors.salesforce.emulator.store import ApiError, Store, sf_time
+from connectors.salesforce.timestamps import parse_sf_datetime as parse_time
 
 API = "/services/data/v62.0"
 DEFAULT_BATCH, MIN_BATCH, MAX_BATCH = 2000, 200, 2000

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from connectors.salesforce.emulator.store import ApiError, Store, parse_time
+from connectors.salesforce.emulator.store import ApiError, Store
+from connectors.salesforce.timestamps import parse_sf_datetime as parse_time
 
 _QUERY = re.compile(
     r"^SELECT\s+(?P<fields>.+?)\s+FROM\s+(?P<object>\w+)"

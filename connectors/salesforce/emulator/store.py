@@ -12,6 +12,7 @@ from typing import Any
 from canonical.demo import generate
 from canonical.demo.platforms import SF_PREFIX, salesforce_checksum
 from canonical.demo.schedule import add_months
+from connectors.salesforce.timestamps import parse_sf_datetime as parse_time
 
 EXTERNAL_ID_FIELDS = ("Hub_Id__c",)
 SYSTEM_FIELDS = ("Id", "IsDeleted", "CreatedDate", "LastModifiedDate", "SystemModstamp")
@@ -39,19 +40,6 @@ class ApiError(Exception):
 def sf_time(value: datetime) -> str:
     """Salesforce's datetime format: ``2026-01-05T10:11:12.000+0000`` (UTC)."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
-
-
-def parse_time(value: str) -> datetime:
-    """An ISO-8601 datetime as Salesforce writes or accepts it (``Z``, ``+0000``, ``+00:00``); ValueError if not."""
-    text = value.strip().replace(" ", "+")
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    elif len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit():
-        text = f"{text[:-2]}:{text[-2:]}"
-    parsed = datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        raise ValueError(f"datetime without a timezone: {value!r}")
-    return parsed.astimezone(UTC)
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ import pytest
 
 from connectors.base import Upsert
 from connectors.errors import ConnectorError, Unavailable
-from connectors.salesforce.client import parse_sf_datetime
 from connectors.salesforce.connector import ResyncRequired, SalesforceConnector
 from connectors.salesforce.emulator import Emulator, make_app
+from connectors.salesforce.timestamps import parse_sf_datetime
 
 from .conftest import CONFIG, FakeClock
 
