@@ -24,7 +24,7 @@ def serve_wsgi() -> Iterator[Callable[[Callable], str]]:
 
     def serve(app: Callable) -> str:
         server = make_server("127.0.0.1", 0, app, server_class=_ThreadingServer, handler_class=_QuietHandler)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         thread.start()
         servers.append(server)
         return f"http://127.0.0.1:{server.server_port}"
