@@ -78,3 +78,7 @@ class Connector(abc.ABC):
     @abc.abstractmethod
     def write(self, upserts: Sequence[Upsert]) -> list[WriteResult]:
         """Upsert by external id: writing the same record twice is harmless."""
+
+    @abc.abstractmethod
+    def parse_record(self, object_type: str, record: Mapping[str, Any]) -> Change:
+        """One record as the platform sends it (in a page or a webhook) as a Change."""

@@ -76,3 +76,35 @@ class SyncRun(models.Model):
     @property
     def duration_s(self) -> float | None:
         return (self.finished_at - self.started_at).total_seconds() if self.finished_at else None
+
+
+class WebhookStatus(models.TextChoices):
+    RECEIVED = "received", "Received"
+    PROCESSED = "processed", "Processed"
+    FAILED = "failed", "Failed"
+
+
+class WebhookEvent(models.Model):
+    """A platform's push, stored raw (as verified) before anything is done with it.
+
+    ``(system, event_id)`` is unique: the same event delivered twice is stored, and applied, once.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    system = models.ForeignKey("canonical.ConnectedSystem", on_delete=models.CASCADE, related_name="webhook_events")
+    event_id = models.CharField(max_length=200)
+    object_type = models.CharField(max_length=100)
+    body = models.JSONField()
+    signature_timestamp = models.BigIntegerField()
+    status = models.CharField(max_length=16, choices=WebhookStatus.choices, default=WebhookStatus.RECEIVED)
+    error = models.TextField(blank=True)
+    correlation_id = models.CharField(max_length=64, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [models.UniqueConstraint(fields=["system", "event_id"], name="webhook_event_once")]
+
+    def __str__(self) -> str:
+        return f"{self.system_id}:{self.event_id}"

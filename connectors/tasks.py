@@ -7,6 +7,7 @@ from celery import shared_task
 from connectors.errors import RateLimited, Retryable
 from connectors.models import Direction, Stream
 from connectors.services.inbound import StreamBusy, stream_sync
+from connectors.services.webhooks import webhook_process
 
 logger = logging.getLogger(__name__)
 
@@ -40,3 +41,9 @@ def inbound_schedule_task() -> int:
         inbound_stream_sync_task.delay(str(stream_id))
         count += 1
     return count
+
+
+@shared_task(name="connectors.tasks.inbound_webhook_process_task", acks_late=True, ignore_result=True)
+def inbound_webhook_process_task(event_id: str) -> str:
+    """Apply a stored webhook event (idempotent: a processed event is not applied again)."""
+    return webhook_process(event_id=event_id).status

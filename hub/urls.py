@@ -10,6 +10,7 @@ admin.site.index_title = "Golden records, crosswalks and the glossary"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("hooks/", include("connectors.api.urls")),
     path("api/v1/", include("canonical.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -108,11 +108,22 @@ class NetSuiteConnector(Connector):
                 modified = self._from_local(item["lastmodified"])
                 high = max(high, modified) if high else modified
                 record = self.client.get(object_type, item["id"])
-                payload = {k: v for k, v in record.items() if k != "links"}
-                changes.append(Change(object_type=object_type, external_id=str(item["id"]), entity_type=entity_type,
-                                      attributes=mapping.INBOUND[object_type](payload), payload=payload,
-                                      modified_at=modified))
+                changes.append(self._change(object_type, entity_type, item["id"], record, modified))
             yield Page(changes=changes, cursor=high.isoformat() if high else "", has_more=has_more)
+
+    def _change(self, object_type: str, entity_type: str, record_id: Any, record: Mapping[str, Any],
+                modified: datetime | None) -> Change:
+        payload = {k: v for k, v in record.items() if k != "links"}
+        return Change(object_type=object_type, external_id=str(record_id), entity_type=entity_type,
+                      attributes=mapping.INBOUND[object_type](payload), payload=payload, modified_at=modified)
+
+    def parse_record(self, object_type: str, record: Mapping[str, Any]) -> Change:
+        """A record as the record service returns it (``id``, ``lastModifiedDate`` in ISO form)."""
+        if object_type not in mapping.INBOUND or "id" not in record:
+            raise ValueError(f"netsuite: not a {object_type} record")
+        modified = parse_cursor(record.get("lastModifiedDate")) if record.get("lastModifiedDate") else None
+        return self._change(object_type, self.objects.get(object_type, "revenue_event"), record["id"], record,
+                            modified)
 
     def read_deleted(self, object_type: str, cursor: str | None) -> Iterator[Page]:
         if object_type not in DELETED_LABELS:

@@ -80,7 +80,7 @@ class SalesforceConnector(Connector):
         result = self.client.query(soql)
         while True:
             records, next_url = _batch(result)
-            changes = [self._change(object_type, record) for record in records]
+            changes = [self.parse_record(object_type, record) for record in records]
             for change in changes:
                 if change.modified_at and (high is None or change.modified_at > high):
                     high = change.modified_at
@@ -89,7 +89,7 @@ class SalesforceConnector(Connector):
                 return
             result = self.client.query_more(next_url)
 
-    def _change(self, object_type: str, record: Mapping[str, Any]) -> Change:
+    def parse_record(self, object_type: str, record: Mapping[str, Any]) -> Change:
         payload = {k: v for k, v in record.items() if k != "attributes"}
         try:
             modified_at = parse_sf_datetime(payload["SystemModstamp"])

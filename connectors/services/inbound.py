@@ -68,8 +68,11 @@ def _unlock(stream: Stream) -> None:
         cursor.execute("SELECT pg_advisory_unlock(%s)", [_lock_key(stream)])
 
 
-def stream_page_apply(*, stream: Stream, page: Page, run: SyncRun, deletions: bool = False) -> PageCounts:
-    """Stage (or delete) one page's records, match what changed, and move the cursor: one transaction."""
+def stream_page_apply(*, stream: Stream, page: Page, run: SyncRun, deletions: bool = False,
+                      advance_cursor: bool = True) -> PageCounts:
+    """Stage (or delete) one page's records, match what changed, and move the cursor: one transaction.
+
+    A webhook's records come with ``advance_cursor=False``: the pull cursor is the pull's alone."""
     counts = PageCounts(received=len(page.changes))
     with transaction.atomic():
         for change in page.changes:
@@ -96,8 +99,9 @@ def stream_page_apply(*, stream: Stream, page: Page, run: SyncRun, deletions: bo
                                                             "reason": "; ".join(exc.messages)[:300]})
             counts.created += staged.created
             counts.updated += not staged.created
-        field = "deleted_cursor" if deletions else "cursor"
-        Stream.objects.filter(pk=stream.pk).update(**{field: page.cursor})
+        if advance_cursor:
+            field = "deleted_cursor" if deletions else "cursor"
+            Stream.objects.filter(pk=stream.pk).update(**{field: page.cursor})
         SyncRun.objects.filter(pk=run.pk).update(
             pages=F("pages") + 1, received=F("received") + counts.received, created=F("created") + counts.created,
             updated=F("updated") + counts.updated, unchanged=F("unchanged") + counts.unchanged,

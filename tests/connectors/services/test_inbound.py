@@ -51,6 +51,10 @@ class ListPlatform(Connector):
     def write(self, upserts):
         return []
 
+    def parse_record(self, object_type, record):
+        return Change("Account", record["Id"], "client", {"legal_name": record["Name"], "country": "GB"},
+                      dict(record), T0)
+
 
 def records(n):
     names = ["Northwind", "Contoso", "Fabrikam", "Tailspin", "Litware", "Proseware", "Adatum"]
