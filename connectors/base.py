@@ -79,6 +79,13 @@ class Connector(abc.ABC):
     def write(self, upserts: Sequence[Upsert]) -> list[WriteResult]:
         """Upsert by external id: writing the same record twice is harmless."""
 
+    def written_attributes(self, upsert: Upsert) -> Mapping[str, Any]:
+        """The canonical attributes the platform will hold after ``upsert``: what reading it back gives.
+
+        The crosswalk records these at write-back, so the next pull of the record is recognised as the
+        hub's own change coming back (the echo) and changes nothing. Override when the mapping is lossy."""
+        return upsert.fields
+
     @abc.abstractmethod
     def parse_record(self, object_type: str, record: Mapping[str, Any]) -> Change:
         """One record as the platform sends it (in a page or a webhook) as a Change."""

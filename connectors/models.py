@@ -108,3 +108,69 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system_id}:{self.event_id}"
+
+
+class Subscription(models.Model):
+    """A system that receives golden changes of one entity type, when its conditions hold.
+
+    ``conditions``: attribute -> required value, e.g. ``{"status": "active"}``; ``fields``: the canonical
+    attributes this system receives (empty: all). Declarative, editable in the admin.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    system = models.ForeignKey("canonical.ConnectedSystem", on_delete=models.CASCADE, related_name="subscriptions")
+    entity_type = models.CharField(max_length=32)
+    object_type = models.CharField(max_length=100, help_text="The platform's object the records are written to.")
+    conditions = models.JSONField(default=dict, blank=True)
+    fields = models.JSONField(default=list, blank=True)
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["system__key", "entity_type"]
+        constraints = [models.UniqueConstraint(fields=["system", "entity_type"], name="one_subscription_per_entity")]
+
+    def __str__(self) -> str:
+        return f"{self.system_id} <- {self.entity_type}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    SUPERSEDED = "superseded", "Superseded by a newer version"
+    DEAD = "dead", "Dead letter"
+
+
+class Delivery(models.Model):
+    """One golden change to one subscribing system: attempts, the platform's answer, and its fate."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    change = models.ForeignKey("canonical.ChangeEvent", on_delete=models.PROTECT, related_name="deliveries")
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="deliveries")
+    record_id = models.UUIDField(db_index=True)
+    version = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(db_index=True)
+    last_error = models.TextField(blank=True)
+    response = models.JSONField(default=dict, blank=True)
+    external_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.UniqueConstraint(fields=["change", "subscription"], name="delivery_once_per_change")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.subscription} v{self.version} {self.status}"
+
+
+class RelayCursor(models.Model):
+    """How far the relay has fanned the change feed out into deliveries (one row)."""
+
+    name = models.CharField(max_length=32, primary_key=True, default="outbound")
+    position = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.position}"

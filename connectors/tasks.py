@@ -7,6 +7,7 @@ from celery import shared_task
 from connectors.errors import RateLimited, Retryable
 from connectors.models import Direction, Stream
 from connectors.services.inbound import StreamBusy, stream_sync
+from connectors.services.outbound import deliveries_due, delivery_attempt, outbox_relay
 from connectors.services.webhooks import webhook_process
 
 logger = logging.getLogger(__name__)
@@ -47,3 +48,19 @@ def inbound_schedule_task() -> int:
 def inbound_webhook_process_task(event_id: str) -> str:
     """Apply a stored webhook event (idempotent: a processed event is not applied again)."""
     return webhook_process(event_id=event_id).status
+
+
+@shared_task(name="connectors.tasks.outbound_relay_task", acks_late=True, ignore_result=True)
+def outbound_relay_task() -> int:
+    """Fan new golden changes out into deliveries, then deliver what is due (run by beat)."""
+    created = outbox_relay()
+    for delivery_id in deliveries_due():
+        outbound_delivery_task.delay(delivery_id)
+    return created
+
+
+@shared_task(name="connectors.tasks.outbound_delivery_task", acks_late=True, ignore_result=True)
+def outbound_delivery_task(delivery_id: str) -> str:
+    """Attempt one delivery; its retries are scheduled in the database, not in the broker."""
+    delivery = delivery_attempt(delivery_id=delivery_id)
+    return delivery.status if delivery else "skipped"

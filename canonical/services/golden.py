@@ -271,7 +271,9 @@ def golden_record_recompute(*, record: models.Model, reason: str) -> list[str]:
             return []
         locked.lineage = lineage
         locked.full_clean(exclude=["golden_id"])
-        locked.version += 1
+        # The version counts changes of values, the ones consumers see; a value now supplied by another
+        # source (lineage only) is kept in history without a new version or change event.
+        locked.version += 1 if changed else 0
         locked._change_reason = reason
         locked.save()
         if changed:

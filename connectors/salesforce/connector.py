@@ -147,6 +147,10 @@ class SalesforceConnector(Connector):
                     results[i] = _write_result(upserts[i].hub_id, answer)
         return [r for r in results if r is not None]
 
+    def written_attributes(self, upsert: Upsert) -> Mapping[str, Any]:
+        object_type = self._object(upsert.object_type)
+        return mapping.to_canonical(object_type, mapping.to_salesforce(object_type, upsert.fields))
+
     def close(self) -> None:
         self.client.close()
 

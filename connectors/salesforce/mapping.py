@@ -151,6 +151,9 @@ def client_to_account(attrs: Mapping[str, Any]) -> dict[str, Any]:
     country = attrs.get("billing_country") or attrs.get("country")
     if country:
         fields["BillingCountryCode"] = country
+    if not fields.get("Name") and attrs.get("legal_name"):
+        # Name is required in Salesforce; a client known only by its legal name goes by that.
+        fields["Name"] = attrs["legal_name"]
     return fields
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from canonical.demo import generate
 from canonical.demo.platforms import SF_PREFIX, salesforce_checksum
 from canonical.demo.schedule import add_months
+from connectors.salesforce.mapping import FIELDS as ORG_SCHEMA
 from connectors.salesforce.timestamps import parse_sf_datetime as parse_time
 
 EXTERNAL_ID_FIELDS = ("Hub_Id__c",)
@@ -103,8 +104,9 @@ class Store:
             raise ApiError(404, "NOT_FOUND", "The requested resource does not exist") from None
 
     def fields(self, object_type: str) -> set[str]:
-        """The object's columns: every field any of its records has, the system fields and the ext id."""
-        columns = {*SYSTEM_FIELDS, *EXTERNAL_ID_FIELDS}
+        """The object's columns: the org's schema (the fields the hub's managed package installs), the
+        system fields, the ext id, and every field any of its records has."""
+        columns = {*SYSTEM_FIELDS, *EXTERNAL_ID_FIELDS, *ORG_SCHEMA.get(object_type, ())}
         for record in self.records.get(object_type, {}).values():
             columns.update(record)
         return columns

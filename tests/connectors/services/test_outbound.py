@@ -1,0 +1,126 @@
+"""Outbound through the Salesforce emulator over HTTP: relay, upsert by the hub's id, id write-back,
+retries, dead letters and replay, per-target ordering, and no loop when the change is read back."""
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from canonical.models import Client, SourceRecord
+from canonical.services.golden import golden_record_recompute, source_record_stage
+from canonical.services.matching import source_record_match
+from connectors.models import Delivery, DeliveryStatus, Subscription
+from connectors.salesforce.emulator import make_app
+from connectors.services.inbound import stream_sync
+from connectors.services.outbound import MAX_ATTEMPTS, deliveries_due, delivery_attempt, outbox_relay
+from connectors.services.streams import streams_ensure
+from tests.factories.canonical import ConnectedSystemFactory
+
+T0 = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def salesforce(db, serve_wsgi, monkeypatch):
+    monkeypatch.setenv("SF_ID", "concord-demo")
+    monkeypatch.setenv("SF_SECRET", "concord-demo-secret")
+    emulator = make_app(seed=42, clients=2)
+    system = ConnectedSystemFactory(key="salesforce", kind="salesforce", base_url=serve_wsgi(emulator),
+                                    config={"client_id_env": "SF_ID", "client_secret_env": "SF_SECRET"})
+    Subscription.objects.create(system=system, entity_type="client", object_type="Account",
+                                fields=["legal_name", "display_name", "country", "website_domain"])
+    return emulator, system
+
+
+def erp_client(name="Wingtip Toys Limited", external_id="9001"):
+    erp = ConnectedSystemFactory(key="netsuite", kind="netsuite")
+    source = source_record_stage(system=erp, object_type="customer", external_id=external_id, entity_type="client",
+                                 attributes={"legal_name": name, "country": "GB", "website_domain": "wingtip.co.uk"},
+                                 payload={"id": external_id, "name": name}, source_modified_at=T0).source_record
+    source_record_match(source_record=source)
+    source.refresh_from_db()
+    return Client.objects.get(pk=source.golden_record_id), source
+
+
+def deliver_all():
+    return [delivery_attempt(delivery_id=i) for i in deliveries_due()]
+
+
+def hub_accounts(emulator):
+    return {r["Hub_Id__c"]: r for r in emulator.store["Account"].values() if r.get("Hub_Id__c")}
+
+
+def test_a_new_client_is_upserted_once_and_its_salesforce_id_written_back(salesforce):
+    emulator, system = salesforce
+    client, _ = erp_client()
+
+    relayed, again = outbox_relay(), outbox_relay()
+    delivered = deliver_all()
+    deliver_all()
+
+    account = hub_accounts(emulator)[client.golden_id]
+    assert (relayed, again) == (1, 0)
+    assert [d.status for d in delivered] == [DeliveryStatus.DELIVERED]
+    assert account["Name"] == "Wingtip Toys Limited" or account.get("Legal_Name__c") == "Wingtip Toys Limited"
+    assert len(emulator.requests_to("PATCH", "/services/data/v62.0/composite")) == 1
+    crosswalk = SourceRecord.objects.get(system=system, external_id=account["Id"])
+    assert crosswalk.golden_record_id == client.pk
+
+
+def test_reading_back_what_the_hub_wrote_changes_nothing_and_sends_nothing(salesforce):
+    emulator, system = salesforce
+    client, _ = erp_client()
+    outbox_relay()
+    deliver_all()
+    version = Client.objects.get(pk=client.pk).version
+
+    for stream in streams_ensure(system=system):
+        stream_sync(stream=stream)
+    relayed = outbox_relay()
+
+    assert Client.objects.get(pk=client.pk).version == version
+    assert relayed == 0
+    assert Delivery.objects.count() == 1
+
+
+def test_failures_retry_then_dead_letter_then_replay_delivers(salesforce):
+    emulator, _ = salesforce
+    client, _ = erp_client()
+    outbox_relay()
+    emulator.faults.inject("unavailable", times=MAX_ATTEMPTS)
+
+    for _ in range(MAX_ATTEMPTS):
+        Delivery.objects.update(next_attempt_at=dt.datetime.now(dt.UTC))
+        deliver_all()
+    dead = Delivery.objects.get()
+    out = StringIO()
+    call_command("replay", "--system", "salesforce", stdout=out)
+    deliver_all()
+
+    assert (dead.status, dead.attempts) == (DeliveryStatus.DEAD, MAX_ATTEMPTS)
+    assert "503" in dead.last_error
+    assert out.getvalue().strip() == "1 dead letter(s) replayed"
+    assert Delivery.objects.get().status == DeliveryStatus.DELIVERED
+    assert client.golden_id in hub_accounts(emulator)
+
+
+def test_an_older_version_never_overwrites_a_newer_one(salesforce):
+    emulator, _ = salesforce
+    client, source = erp_client()
+    source_record_stage(system=source.system, object_type="customer", external_id="9001", entity_type="client",
+                        attributes={"legal_name": "Wingtip Toys Group Limited", "country": "GB",
+                                    "website_domain": "wingtip.co.uk"},
+                        payload={"id": "9001", "v": 2}, source_modified_at=T0 + dt.timedelta(hours=1))
+    golden_record_recompute(record=client, reason="renamed")
+    outbox_relay()
+
+    results = {d.version: d.status for d in deliver_all()}
+
+    assert results == {1: DeliveryStatus.SUPERSEDED, 2: DeliveryStatus.DELIVERED}
+    account = hub_accounts(emulator)[client.golden_id]
+    assert "Wingtip Toys Group" in (account.get("Legal_Name__c") or account["Name"])
+
+
+def test_replay_needs_a_target(db):
+    with pytest.raises(Exception, match="name delivery ids"):
+        call_command("replay")
