@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from connectors.models import Stream, SyncRun
+from connectors.models import Delivery, Stream, Subscription, SyncRun, WebhookEvent
+from connectors.services.outbound import deliveries_replay
 
 
 class SyncRunInline(admin.TabularInline):
@@ -31,6 +32,43 @@ class SyncRunAdmin(admin.ModelAdmin):
     list_filter = ["status", "stream__system"]
     search_fields = ["=correlation_id"]
     readonly_fields = [f.name for f in SyncRun._meta.concrete_fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    """Routing rules: which system receives which entity's changes, under which conditions."""
+
+    list_display = ["system", "entity_type", "object_type", "conditions", "enabled"]
+    list_filter = ["system", "entity_type", "enabled"]
+
+
+@admin.action(description="Replay the selected dead letters")
+def replay_dead_letters(modeladmin, request, queryset) -> None:
+    count = deliveries_replay(deliveries=list(queryset))
+    modeladmin.message_user(request, f"{count} dead letter(s) replayed; the next relay delivers them.")
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ["subscription", "record_id", "version", "status", "attempts", "next_attempt_at", "last_error"]
+    list_filter = ["status", "subscription__system"]
+    search_fields = ["=record_id", "external_id"]
+    readonly_fields = [f.name for f in Delivery._meta.concrete_fields]
+    actions = [replay_dead_letters]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = ["system", "event_id", "object_type", "status", "received_at", "processed_at"]
+    list_filter = ["status", "system"]
+    search_fields = ["event_id", "=correlation_id"]
+    readonly_fields = [f.name for f in WebhookEvent._meta.concrete_fields]
 
     def has_add_permission(self, request) -> bool:
         return False

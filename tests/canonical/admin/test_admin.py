@@ -64,3 +64,8 @@ def test_client_page_shows_sources_with_lineage_and_history(staff_client, golden
                                    "matchdecision", "potentialmatch", "notamatch"])
 def test_every_changelist_renders(staff_client, golden, model):
     assert staff_client.get(reverse(f"admin:canonical_{model}_changelist")).status_code == 200
+
+
+@pytest.mark.parametrize("model", ["stream", "syncrun", "subscription", "delivery", "webhookevent"])
+def test_every_connector_changelist_renders(staff_client, model):
+    assert staff_client.get(reverse(f"admin:connectors_{model}_changelist")).status_code == 200
