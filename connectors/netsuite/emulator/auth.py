@@ -1,4 +1,4 @@
-"""The emulator's OAuth 2.0 client-credentials token endpoint (fact sheet §1 A).
+"""The emulator's OAuth 2.0 client-credentials token endpoint (NetSuite OAuth 2.0 M2M).
 
 The client assertion is checked for *structure only*: three base64url parts, a header whose ``kid`` is the
 configured certificate id and whose ``alg`` is one NetSuite accepts, a payload whose ``iss`` is the configured

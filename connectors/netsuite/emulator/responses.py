@@ -1,4 +1,4 @@
-"""NetSuite's response shapes: the RFC 7807-like error body (fact sheet §7) and small WSGI helpers."""
+"""NetSuite's response shapes: the RFC 7807-like error body and small WSGI helpers."""
 
 from __future__ import annotations
 
