@@ -37,11 +37,11 @@ EMULATORS: dict[str, EmulatorSpec] = {
 }
 
 
-class _ThreadingServer(ThreadingMixIn, WSGIServer):
+class ThreadingServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
 
 
-class _QuietHandler(WSGIRequestHandler):
+class QuietHandler(WSGIRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 (the stdlib's signature)
         pass
 
@@ -50,5 +50,5 @@ def emulator_serve(name: str, *, host: str = "127.0.0.1", port: int | None = Non
                    clients: int = 50) -> tuple[WSGIServer, str]:
     spec = EMULATORS[name]
     server = make_server(host, spec.port if port is None else port, spec.factory(seed=seed, clients=clients),
-                         server_class=_ThreadingServer, handler_class=_QuietHandler)
+                         server_class=ThreadingServer, handler_class=QuietHandler)
     return server, f"http://{host}:{server.server_port}"

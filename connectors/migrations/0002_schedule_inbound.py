@@ -2,20 +2,7 @@
 
 from django.db import migrations
 
-TASK = "connectors.tasks.inbound_schedule_task"
-
-
-def schedule(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every, _ = IntervalSchedule.objects.get_or_create(every=60, period="seconds")
-    PeriodicTask.objects.update_or_create(
-        name="Pull inbound streams", defaults={"task": TASK, "interval": every, "enabled": True}
-    )
-
-
-def unschedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(task=TASK).delete()
+from hub.schedules import interval_task
 
 
 class Migration(migrations.Migration):
@@ -23,4 +10,4 @@ class Migration(migrations.Migration):
         ("connectors", "0001_initial"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
-    operations = [migrations.RunPython(schedule, unschedule)]
+    operations = [interval_task("Pull inbound streams", "connectors.tasks.inbound_schedule_task", 60)]

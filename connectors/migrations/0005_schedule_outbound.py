@@ -2,22 +2,9 @@
 
 from django.db import migrations
 
-TASK = "connectors.tasks.outbound_relay_task"
-
-
-def schedule(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every, _ = IntervalSchedule.objects.get_or_create(every=10, period="seconds")
-    PeriodicTask.objects.update_or_create(
-        name="Relay and deliver outbound changes", defaults={"task": TASK, "interval": every, "enabled": True}
-    )
-
-
-def unschedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(task=TASK).delete()
+from hub.schedules import interval_task
 
 
 class Migration(migrations.Migration):
     dependencies = [("connectors", "0004_outbound"), ("django_celery_beat", "0019_alter_periodictasks_options")]
-    operations = [migrations.RunPython(schedule, unschedule)]
+    operations = [interval_task("Relay and deliver outbound changes", "connectors.tasks.outbound_relay_task", 10)]

@@ -2,19 +2,11 @@
 
 import threading
 from collections.abc import Callable, Iterator
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import make_server
 
 import pytest
 
-
-class _ThreadingServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 (the stdlib's signature)
-        pass
+from connectors.emulators import QuietHandler, ThreadingServer
 
 
 @pytest.fixture
@@ -23,7 +15,7 @@ def serve_wsgi() -> Iterator[Callable[[Callable], str]]:
     servers = []
 
     def serve(app: Callable) -> str:
-        server = make_server("127.0.0.1", 0, app, server_class=_ThreadingServer, handler_class=_QuietHandler)
+        server = make_server("127.0.0.1", 0, app, server_class=ThreadingServer, handler_class=QuietHandler)
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         thread.start()
         servers.append(server)
