@@ -23,6 +23,7 @@ from canonical.services.merge import (
     golden_record_resolve,
     golden_record_unmerge_record,
     not_a_match_record,
+    potential_match_defer,
     source_record_unmerge,
 )
 from canonical.services.rematch import entity_rematch, rematch_fingerprint
@@ -239,10 +240,7 @@ class PotentialMatchViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], required_scope=scopes.STEWARD_WRITE)
     def defer(self, request: Request, pk: str) -> Response:
         match, data = self._decide(ReasonSerializer)
-        match.status, match.decided_by, match.decision_reason = (PotentialMatchStatus.DEFERRED,
-                                                                 actor_name(request), data["reason"])
-        match._change_reason = f"deferred by {actor_name(request)}"
-        match.save(update_fields=["status", "decided_by", "decision_reason"])
+        _run(potential_match_defer, match=match, actor=actor_name(request), reason=data["reason"])
         return Response(PotentialMatchSerializer(match).data)
 
 

@@ -212,3 +212,21 @@ def _close_potential_matches(entity_type: str, a: Any, b: Any, status: str, acto
         match.decided_at = timezone.now()
         match._change_reason = f"{status} by {actor}"
         match.save(update_fields=["status", "decided_by", "decision_reason", "decided_at"])
+
+
+def potential_match_defer(*, match: PotentialMatch, actor: str, reason: str) -> PotentialMatch:
+    """Put a pair aside for later: it stays in question (and in the steward's queue) without a decision."""
+    if match.status not in (PotentialMatchStatus.OPEN, PotentialMatchStatus.DEFERRED):
+        raise ValidationError(f"this potential match is already {match.status}")
+    match.status, match.decided_by, match.decision_reason = PotentialMatchStatus.DEFERRED, actor, reason[:300]
+    match._change_reason = f"deferred by {actor}"
+    match.save(update_fields=["status", "decided_by", "decision_reason"])
+    return match
+
+
+def potential_match_reopen(*, match: PotentialMatch, actor: str, reason: str) -> PotentialMatch:
+    """Put a decided pair back in question (a merge or not-a-match was undone)."""
+    match.status, match.decided_by, match.decision_reason, match.decided_at = PotentialMatchStatus.OPEN, "", "", None
+    match._change_reason = f"reopened by {actor}: {reason}"[:300]
+    match.save(update_fields=["status", "decided_by", "decision_reason", "decided_at"])
+    return match

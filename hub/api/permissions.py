@@ -1,16 +1,22 @@
-"""Scope-based permissions. A view names the scope it needs; staff in the browsable API have all scopes."""
+"""Scope-based permissions. A view names the scope it needs; a signed-in person holds their roles' scopes."""
 
 from rest_framework import permissions
 from rest_framework.request import Request
 
 from hub.models import ApiClient
+from hub.roles import user_scopes
 
 
 def caller_has_scope(request: Request, scope: str) -> bool:
     if isinstance(request.auth, ApiClient):
         return request.auth.has_scope(scope)
     user = request.user
-    return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+    if not (user and user.is_authenticated):
+        return False
+    cached = getattr(request, "_concord_scopes", None)
+    if cached is None:
+        cached = request._concord_scopes = user_scopes(user)
+    return scope in cached
 
 
 def caller_scopes_filter(request: Request, scopes_by_key: dict[str, str]) -> list[str]:

@@ -113,3 +113,27 @@ class GlossaryTermFactory(DjangoModelFactory):
     domain = "finance"
     owner = "Financial Controller"
     status = "approved"
+
+
+def client_arrives(system_key: str, external_id: str, **attributes):
+    """A client copy arriving from a platform, staged and matched as a pull would: returns its source record."""
+    from canonical.services.golden import source_record_stage
+    from canonical.services.matching import source_record_match
+
+    system = ConnectedSystem.objects.filter(key=system_key).first() or ConnectedSystemFactory(key=system_key)
+    source = source_record_stage(
+        system=system, object_type="Account", external_id=external_id, entity_type="client",
+        attributes=attributes, payload={"id": external_id},
+        source_modified_at=dt.datetime(2026, 5, 1, tzinfo=dt.UTC),
+    ).source_record
+    source_record_match(source_record=source)
+    source.refresh_from_db()
+    return source
+
+
+def potential_match_pair(suffix: str = ""):
+    """Two client copies that the matcher puts in the grey zone (a PotentialMatch): returns their sources."""
+    a = client_arrives("netsuite", f"pm-{suffix}1", legal_name=f"Lucerne Publishing{suffix} GmbH", country="DE",
+                       billing_postcode="10115")
+    b = client_arrives("salesforce", f"pm-{suffix}2", legal_name=f"Lucerne Publishing{suffix}", country="DE")
+    return a, b

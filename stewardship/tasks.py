@@ -1,0 +1,11 @@
+"""Celery entry points of stewardship: thin and idempotent."""
+
+from celery import shared_task
+
+from stewardship.services.sweeps import potential_match_tasks_sync, sync_failure_tasks_sync
+
+
+@shared_task(name="stewardship.tasks.steward_queues_sweep_task", acks_late=True, ignore_result=True)
+def steward_queues_sweep_task() -> dict[str, dict[str, int]]:
+    """Open tasks for new causes and resolve the ones whose cause has gone (run by beat)."""
+    return {"potential_match": potential_match_tasks_sync(), "sync_failure": sync_failure_tasks_sync()}
