@@ -215,6 +215,8 @@ SPECTACULAR_SETTINGS = {
         "MilestoneStatusEnum": "canonical.choices.MilestoneStatus",
         "ContractStatusEnum": "canonical.choices.ContractStatus",
         "GlossaryStatusEnum": "canonical.choices.GlossaryStatus",
+        "TaskStatusEnum": "stewardship.models.tasks.TaskStatus",
+        "TaskKindEnum": "stewardship.models.tasks.TaskKind",
     },
 }
 

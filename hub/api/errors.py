@@ -76,3 +76,11 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonR
 
 def server_error(request: HttpRequest) -> JsonResponse:
     return _json_problem(request, 500, "The hub failed to handle this request; it has been logged.")
+
+
+class Conflict(exceptions.APIException):
+    """The resource is not in a state that allows this (e.g. deciding a task already resolved): 409."""
+
+    status_code = 409
+    default_detail = "The resource is not in a state that allows this."
+    default_code = "conflict"

@@ -17,8 +17,8 @@ ALL = {
     READ_REVENUE_EVENTS: "Revenue events, their sources and changes",
     READ_GLOSSARY: "The business glossary",
     READ_SYSTEMS: "The list of connected systems",
-    STEWARD_READ: "Potential matches, match decisions and match rules",
-    STEWARD_WRITE: "Merge, unmerge, not-a-match and potential-match decisions",
+    STEWARD_READ: "Steward tasks, potential matches, match decisions and match rules",
+    STEWARD_WRITE: "Merge, unmerge, not-a-match; claiming, deciding and commenting on steward tasks",
     MATCH_RULES_WRITE: "Dry-run and apply changes to match rules",
 }
 

@@ -56,7 +56,7 @@ def steward_tasks_bulk_assign(*, tasks: Iterable[StewardTask], assignee: Abstrac
 def steward_tasks_bulk_dismiss(*, tasks: Iterable[StewardTask], reason: str, user: AbstractBaseUser | None,
                                ) -> BulkAction:
     if not reason.strip():
-        raise TaskStateError("Dismissing tasks needs a reason.")
+        raise ValidationError({"reason": ["Dismissing tasks needs a reason."]})
     items = []
     for task in _active(tasks):
         items.append({"task": str(task.pk), "assignee": task.assignee_id, "status": task.status})

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -201,7 +202,7 @@ def steward_task_resolve(*, task: StewardTask, resolution: str, note: str = "", 
 def steward_task_dismiss(*, task: StewardTask, reason: str, user: AbstractBaseUser | None, actor: str = "",
                          ) -> StewardTask:
     if not reason.strip():
-        raise TaskStateError("Dismissing a task needs a reason.")
+        raise ValidationError({"reason": ["Dismissing a task needs a reason."]})
     task = _locked_active(task)
     return _close(task, status=TaskStatus.DISMISSED, resolution=Resolution.DISMISSED, note=reason, user=user,
                   actor=actor, reason=f"dismissed: {reason[:200]}")
@@ -220,5 +221,5 @@ def steward_task_defer(*, task: StewardTask, until: datetime, user: AbstractBase
 def steward_task_comment(*, task: StewardTask, body: str, user: AbstractBaseUser | None, actor: str = "",
                          ) -> TaskComment:
     if not body.strip():
-        raise TaskStateError("A comment needs some text.")
+        raise ValidationError({"body": ["A comment needs some text."]})
     return TaskComment.objects.create(task=task, body=body, author=user, author_name=actor_label(user, actor))

@@ -52,7 +52,7 @@ def test_sweep_mirrors_potential_matches_and_a_merge_resolves_the_task(db, stewa
     first = potential_match_tasks_sync()
     second = potential_match_tasks_sync()
     task = StewardTask.objects.get(kind=TaskKind.POTENTIAL_MATCH)
-    a, b = Client.objects.filter(pk__in=task.record_ids).order_by("golden_id")
+    a, b = (Client.objects.get(pk=pk) for pk in task.record_ids)  # "a" and "b" are the task's two records
 
     steward_task_claim(task=task, user=steward)
     decided = steward_task_decide(task=task, decision="merge", survivor=a.golden_id, keep={"legal_name": "b"},
