@@ -1,11 +1,15 @@
 """Shared fixtures. Tests run against the real (embedded or configured) PostgreSQL and Redis."""
 
+import threading
 import uuid
+from collections.abc import Callable, Iterator
+from wsgiref.simple_server import make_server
 
 import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
+from connectors.emulators import QuietHandler, ThreadingServer
 from hub import embedded
 from hub.api import scopes
 from hub.api.clients import api_client_create
@@ -44,3 +48,21 @@ def api(make_api_client) -> APIClient:
 @pytest.fixture
 def anonymous() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def serve_wsgi() -> Iterator[Callable[[Callable], str]]:
+    """``base_url = serve_wsgi(app)``: the app answers real HTTP on 127.0.0.1 until the test ends."""
+    servers = []
+
+    def serve(app: Callable) -> str:
+        server = make_server("127.0.0.1", 0, app, server_class=ThreadingServer, handler_class=QuietHandler)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        thread.start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()

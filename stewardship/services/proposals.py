@@ -69,9 +69,10 @@ def edit_preview(*, record: Any, changes: Mapping[str, Any]) -> EditPreview:
         raise ValidationError("nothing to change: the record already holds these values")
     attributes = {c.attribute for c in diff}
     data = {a: _plain(getattr(record, a)) for a in model.SURVIVED_ATTRIBUTES} | {c.attribute: c.after for c in diff}
+    subscriptions = Subscription.objects.select_related("system").filter(
+        entity_type=model.ENTITY_TYPE, enabled=True, system__enabled=True)
     targets = sorted({
-        s.system_id for s in Subscription.objects.filter(entity_type=model.ENTITY_TYPE, enabled=True,
-                                                         system__enabled=True)
+        s.system.key for s in subscriptions
         if (not s.fields or attributes & set(s.fields)) and all(_same(data.get(k), v) for k, v in s.conditions.items())
     })
     return EditPreview(changes=diff, targets=targets)

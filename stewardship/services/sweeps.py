@@ -67,7 +67,7 @@ def potential_match_tasks_sync() -> dict[str, int]:
 def _delivery_details(delivery: Delivery) -> dict:
     change = delivery.change
     return {
-        "system": delivery.subscription.system_id, "object_type": delivery.subscription.object_type,
+        "system": delivery.subscription.system.key, "object_type": delivery.subscription.object_type,
         "entity_type": change.entity_type, "version": delivery.version, "attempts": delivery.attempts,
         "error": delivery.last_error, "response": delivery.response, "payload": change.data,
         "correlation_id": getattr(delivery, "correlation_id", "") or "",
@@ -79,12 +79,12 @@ def sync_failure_tasks_sync() -> dict[str, int]:
     opened = resolved = 0
     dead = (Delivery.objects.filter(status=DeliveryStatus.DEAD)
             .exclude(_task_exists(TaskKind.SYNC_FAILURE, delivery=OuterRef("pk")))
-            .select_related("change", "subscription"))
+            .select_related("change", "subscription__system"))
     for delivery in dead.iterator(chunk_size=200):
         change = delivery.change
         _, made = steward_task_raise(
             kind=TaskKind.SYNC_FAILURE, cause_key=f"delivery:{delivery.pk}",
-            title=f"Not delivered to {delivery.subscription.system_id}: {change.entity_type} {change.golden_id}",
+            title=f"Not delivered to {delivery.subscription.system.key}: {change.entity_type} {change.golden_id}",
             domain=change.entity_type, subjects=[Subject(change.record_id, change.golden_id)],
             priority=Priority.HIGH, details=_delivery_details(delivery), delivery=delivery,
         )
@@ -103,29 +103,31 @@ def sync_failure_tasks_sync() -> dict[str, int]:
     failing = {f"stream:{s.pk}": s for s in Stream.objects.exclude(last_error="").select_related("system")}
     for key, stream in failing.items():
         opened += steward_task_raise(
-            kind=TaskKind.SYNC_FAILURE, cause_key=key, title=f"Pull failing: {stream.system_id} {stream.object_type}",
-            priority=Priority.HIGH, details={"system": stream.system_id, "object_type": stream.object_type,
+            kind=TaskKind.SYNC_FAILURE, cause_key=key, title=f"Pull failing: {stream.system.key} {stream.object_type}",
+            priority=Priority.HIGH, details={"system": stream.system.key, "object_type": stream.object_type,
                                              "error": stream.last_error},
         )[1]
     resolved += _settle(prefix="stream:", present=failing, note="the stream pulled successfully")
 
-    bad_hooks = {f"webhook:{e.pk}": e for e in WebhookEvent.objects.filter(status=WebhookStatus.FAILED)}
+    bad_hooks = {f"webhook:{e.pk}": e for e in
+                 WebhookEvent.objects.filter(status=WebhookStatus.FAILED).select_related("system")}
     for key, event in bad_hooks.items():
         opened += steward_task_raise(
-            kind=TaskKind.SYNC_FAILURE, cause_key=key, title=f"Webhook not applied: {event.system_id} {event.event_id}",
-            details={"system": event.system_id, "object_type": event.object_type, "error": event.error,
+            kind=TaskKind.SYNC_FAILURE, cause_key=key,
+            title=f"Webhook not applied: {event.system.key} {event.event_id}",
+            details={"system": event.system.key, "object_type": event.object_type, "error": event.error,
                      "payload": event.body, "correlation_id": event.correlation_id},
         )[1]
     resolved += _settle(prefix="webhook:", present=bad_hooks, note="the event was applied")
 
     cutoff = timezone.now() - PARKED_GRACE
     parked = {f"parked:{s.pk}": s for s in SourceRecord.objects.filter(golden_record_id__isnull=True, is_deleted=False,
-                                                                       first_seen_at__lt=cutoff)}
+                                                                       first_seen_at__lt=cutoff).select_related("system")}
     for key, source in parked.items():
         opened += steward_task_raise(
             kind=TaskKind.SYNC_FAILURE, cause_key=key, domain=source.entity_type,
-            title=f"Waiting for a record it refers to: {source.system_id} {source.object_type} {source.external_id}",
-            priority=Priority.NORMAL, details={"system": source.system_id, "object_type": source.object_type,
+            title=f"Waiting for a record it refers to: {source.system.key} {source.object_type} {source.external_id}",
+            priority=Priority.NORMAL, details={"system": source.system.key, "object_type": source.object_type,
                                                "external_id": source.external_id, "payload": source.payload},
         )[1]
     resolved += _settle(prefix="parked:", present=parked, note="the record was placed")

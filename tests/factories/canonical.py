@@ -123,7 +123,7 @@ def client_arrives(system_key: str, external_id: str, **attributes):
     system = ConnectedSystem.objects.filter(key=system_key).first() or ConnectedSystemFactory(key=system_key)
     source = source_record_stage(
         system=system, object_type="Account", external_id=external_id, entity_type="client",
-        attributes=attributes, payload={"id": external_id},
+        attributes=attributes, payload={"id": external_id, **attributes},
         source_modified_at=dt.datetime(2026, 5, 1, tzinfo=dt.UTC),
     ).source_record
     source_record_match(source_record=source)
