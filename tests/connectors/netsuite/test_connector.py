@@ -113,3 +113,24 @@ def test_write_failures(connector: NetSuiteConnector, emulator: Emulator) -> Non
     assert emulator.count("PUT", "/services/rest/record/v1/customer/eid:") == 4  # 3 + the throttled one
     (unknown,) = connector.write([Upsert("projectTask", "HUB-T", {})])
     assert (unknown.ok, unknown.retryable) == (False, False) and "projectTask" in unknown.error
+
+
+def test_write_by_internal_id_updates_and_stamps_the_hub_id(connector: NetSuiteConnector,
+                                                            emulator: Emulator) -> None:
+    first, second = sorted(emulator.store["customer"])[:2]
+    before = len(emulator.store["customer"])
+    (result,) = connector.write([Upsert("customer", "HUB-1", {"legal_name": "Newco Limited"}, external_id=first)])
+    assert (result.ok, result.created, result.external_id) == (True, False, first)
+    record = emulator.store["customer"][first]
+    assert (record["companyName"], record["externalId"]) == ("Newco Limited", "HUB-1")
+    assert connector.held_hub_id(record) == "HUB-1"
+    assert connector.held_hub_id(emulator.store["customer"][second]) is None
+    assert emulator.count("PATCH", f"/services/rest/record/v1/customer/{first}") == 1
+    again = connector.write([Upsert("customer", "HUB-1", {"legal_name": "Newco Group Limited"})])
+    assert again[0].external_id == first and emulator.store["customer"][first]["companyName"] == "Newco Group Limited"
+    emulator.delete("customer", second)
+    (gone,) = connector.write([Upsert("customer", "HUB-2", {"legal_name": "Gone Limited"}, external_id=second)])
+    assert (gone.ok, gone.retryable, gone.details["status"]) == (False, False, 404)
+    assert "NONEXISTENT_ID" in gone.error
+    assert len(emulator.store["customer"]) == before - 1
+    assert not [r for r in emulator.store["customer"].values() if r.get("externalId") == "HUB-2"]

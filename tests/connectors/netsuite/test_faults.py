@@ -99,3 +99,27 @@ def test_malformed_body_is_a_connector_error(client: NetSuiteClient, emulator: E
 def test_unknown_fault_kind(emulator: Emulator) -> None:
     with pytest.raises(ValueError, match="unknown fault"):
         emulator.inject("meteor")
+
+
+def test_update_by_internal_id_may_set_the_external_id(client: NetSuiteClient, emulator: Emulator,
+                                                       base_url: str) -> None:
+    first, second = sorted(emulator.store["customer"])[:2]
+    before = len(emulator.store["customer"])
+    response = client.http.patch(f"{RECORD}{first}", json={"companyName": "Acme Limited", "externalId": "HUB-1"},
+                                 headers=client.headers())
+    assert (response.status_code, response.content) == (204, b"")
+    assert response.headers["Location"] == f"{base_url}{RECORD}{first}"
+    assert client.update("customer", second, {"companyName": "Beta Limited"}) == second
+    assert (emulator.store["customer"][first]["companyName"], emulator.store["customer"][first]["externalId"]) == (
+        "Acme Limited", "HUB-1")
+    assert client.get("customer", "eid:HUB-1")["id"] == first
+    with pytest.raises(Rejected) as taken:
+        client.update("customer", second, {"externalId": "HUB-1"})
+    assert taken.value.status == 400 and taken.value.body["o:errorDetails"] == [{
+        "detail": "A record with the same external ID already exists.", "o:errorCode": "USER_ERROR",
+        "o:errorPath": "externalId"}]
+    emulator.delete("customer", second)
+    with pytest.raises(Rejected) as gone:
+        client.update("customer", second, {"companyName": "Beta"})
+    assert gone.value.status == 404 and gone.value.body["o:errorDetails"][0]["o:errorCode"] == "NONEXISTENT_ID"
+    assert len(emulator.store["customer"]) == before - 1
