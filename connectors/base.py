@@ -37,11 +37,16 @@ class Page:
 
 @dataclass(frozen=True)
 class Upsert:
-    """A golden record to write into the platform, keyed by the hub's id (the platform's external-id field)."""
+    """A golden record to write into the platform, keyed by the hub's id (the platform's external-id field).
+
+    ``external_id``: the platform's own id of a record it created itself (one that does not carry the hub's id
+    yet). The connector then updates that record by its id and stamps the hub's id into its external-id field,
+    so later writes go by the hub's id as usual."""
 
     object_type: str
     hub_id: str
     fields: Mapping[str, Any]
+    external_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,15 @@ class Connector(abc.ABC):
 
     @abc.abstractmethod
     def write(self, upserts: Sequence[Upsert]) -> list[WriteResult]:
-        """Upsert by external id: writing the same record twice is harmless."""
+        """Upsert by external id (or update by the platform's id, see Upsert): writing the same record twice is
+        harmless."""
+
+    def held_hub_id(self, payload: Mapping[str, Any]) -> str | None:
+        """The hub's id that a crosswalk copy's payload says the platform's record carries, if any.
+
+        A copy the hub wrote records it as ``hub_id``; a copy read from the platform carries it in the
+        platform's external-id field (connectors override this to read it)."""
+        return payload.get("hub_id") or None
 
     def written_attributes(self, upsert: Upsert) -> Mapping[str, Any]:
         """The canonical attributes the platform will hold after ``upsert``: what reading it back gives.

@@ -1,4 +1,4 @@
-"""HTTP client for NetSuite SuiteTalk REST: OAuth 2.0 client credentials, SuiteQL, record read and eid upsert.
+"""HTTP client for NetSuite SuiteTalk REST: OAuth 2.0 client credentials, SuiteQL, record read, eid upsert, update.
 
 Secrets never sit in ``config``: it names the environment variables that hold them (``client_id_env``,
 ``certificate_id_env``, ``private_key_env``). The client assertion is a real JWT (header
@@ -155,9 +155,18 @@ class NetSuiteClient(VendorClient):
     def upsert(self, record_type: str, external_id: str, fields: Mapping[str, Any]) -> str:
         """``PUT .../<type>/eid:<external id>`` (create or update); the internal id from ``Location``."""
         url = self.RECORD_PATH.format(record_type=record_type, key="eid:" + quote(external_id, safe=""))
-        response = self.request("PUT", url, json=dict(fields))
+        return self._located("PUT", url, self.request("PUT", url, json=dict(fields)))
+
+    def update(self, record_type: str, internal_id: str, fields: Mapping[str, Any]) -> str:
+        """``PATCH .../<type>/<internal id>`` (update only: a missing record is 404 NONEXISTENT_ID); the internal
+        id from ``Location``."""
+        url = self.RECORD_PATH.format(record_type=record_type, key=quote(internal_id, safe=""))
+        return self._located("PATCH", url, self.request("PATCH", url, json=dict(fields)))
+
+    @staticmethod
+    def _located(method: str, url: str, response: httpx.Response) -> str:
         location = response.headers.get("Location", "")
         internal_id = urlsplit(location).path.rstrip("/").rpartition("/")[2]
         if not internal_id.isdigit():
-            raise Unavailable(f"PUT {url}: no usable Location header ({location!r})", status=response.status_code)
+            raise Unavailable(f"{method} {url}: no usable Location header ({location!r})", status=response.status_code)
         return internal_id

@@ -1,4 +1,4 @@
-"""The NetSuite connector: deltas and deletions through SuiteQL, writes as ``eid:`` upserts.
+"""The NetSuite connector: deltas and deletions through SuiteQL, writes as ``eid:`` upserts (or updates by id).
 
 Reading: SuiteQL selects only ``id`` and ``TO_CHAR(lastmodifieddate, 'YYYY-MM-DD"T"HH24:MI:SS')`` (a sortable
 timestamp in the account time zone) for the window ``lastmodifieddate >= cursor - overlap``, ordered by
@@ -151,7 +151,9 @@ class NetSuiteConnector(Connector):
     # -- writing ---------------------------------------------------------------------------------------------
 
     def write(self, upserts: Sequence[Upsert]) -> list[WriteResult]:
-        """``PUT .../<type>/eid:<hub id>`` per record. After a 429 the rest are not sent (retryable results)."""
+        """``PUT .../<type>/eid:<hub id>`` per record; a record NetSuite created itself (``Upsert.external_id``,
+        its internal id) is updated with ``PATCH .../<type>/<internal id>`` and given the hub's id as its
+        ``externalId``. After a 429 the rest are not sent (retryable results)."""
         results: list[WriteResult] = []
         throttled: RateLimited | None = None
         for upsert in upserts:
@@ -163,7 +165,11 @@ class NetSuiteConnector(Connector):
                 results.append(self._failed(upsert, throttled))
                 continue
             try:
-                internal_id = self.client.upsert(upsert.object_type, upsert.hub_id, to_body(upsert.fields))
+                if upsert.external_id is None:
+                    internal_id = self.client.upsert(upsert.object_type, upsert.hub_id, to_body(upsert.fields))
+                else:
+                    internal_id = self.client.update(upsert.object_type, upsert.external_id,
+                                                     {**to_body(upsert.fields), "externalId": upsert.hub_id})
             except RateLimited as exc:
                 throttled = exc
                 results.append(self._failed(upsert, exc))
@@ -172,6 +178,9 @@ class NetSuiteConnector(Connector):
             else:
                 results.append(WriteResult(upsert.hub_id, ok=True, external_id=internal_id, created=False))
         return results
+
+    def held_hub_id(self, payload: Mapping[str, Any]) -> str | None:
+        return payload.get("externalId") or super().held_hub_id(payload)
 
     @staticmethod
     def _failed(upsert: Upsert, exc: ConnectorError) -> WriteResult:

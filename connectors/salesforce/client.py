@@ -1,4 +1,4 @@
-"""HTTP client for the Salesforce REST API (v62.0): OAuth client credentials, SOQL, replication, upserts.
+"""HTTP client for the Salesforce REST API (v62.0): OAuth client credentials, SOQL, replication, upserts, updates.
 
 Secrets never appear in logs or errors: the config names the environment variables that hold them.
 Salesforce answers API calls at the token's ``instance_url``; this client keeps talking to the URL it was
@@ -56,6 +56,7 @@ class SalesforceClient(VendorClient):
     RECORD_URL = API + "/sobjects/{object}/{id}"
     UPSERT_URL = API + "/sobjects/{object}/{field}/{value}"
     COLLECTION_URL = API + "/composite/sobjects/{object}/{field}"
+    COLLECTION_UPDATE_URL = API + "/composite/sobjects"
 
     def __init__(self, *, base_url: str, config: Mapping[str, Any], timeout: httpx.Timeout = DEFAULT_TIMEOUT,
                  transport: httpx.BaseTransport | None = None) -> None:
@@ -175,4 +176,21 @@ class SalesforceClient(VendorClient):
         results = self._call("PATCH", self.COLLECTION_URL.format(object=object_type, field=ext_field), json=body)
         if not isinstance(results, list) or len(results) != len(records):
             raise MalformedResponse(f"composite upsert of {len(records)} {object_type} answered {str(results)[:200]}")
+        return results
+
+    def update(self, object_type: str, record_id: str, fields: Mapping[str, Any]) -> None:
+        """Update one record by its Id (``PATCH sobjects/<Object>/<Id>``, 204 No Content)."""
+        self.request("PATCH", self.RECORD_URL.format(object=object_type, id=quote(record_id, safe="")),
+                     json=dict(fields))
+
+    def update_collection(self, object_type: str, records: Sequence[Mapping[str, Any]],
+                          all_or_none: bool = False) -> list[dict[str, Any]]:
+        """Update up to 200 records (each carrying its ``id``): one result per record, in order."""
+        if len(records) > COLLECTION_LIMIT:
+            raise ValueError(f"at most {COLLECTION_LIMIT} records per collection call, got {len(records)}")
+        body = {"allOrNone": all_or_none,
+                "records": [{"attributes": {"type": object_type}, **record} for record in records]}
+        results = self._call("PATCH", self.COLLECTION_UPDATE_URL, json=body)
+        if not isinstance(results, list) or len(results) != len(records):
+            raise MalformedResponse(f"composite update of {len(records)} {object_type} answered {str(results)[:200]}")
         return results

@@ -1,4 +1,4 @@
-"""The Salesforce connector: SOQL high-water-mark deltas, the deleted resource, composite ext-id upserts.
+"""The Salesforce connector: SOQL high-water-mark deltas, the deleted resource, composite ext-id upserts, updates.
 
 Cursors are ISO-8601 UTC strings. Changes are read on ``SystemModstamp >= cursor - overlap`` (config
 ``overlap_s``, default 120 s) ordered by SystemModstamp, Id, so a record stamped in the same second as the
@@ -129,23 +129,44 @@ class SalesforceConnector(Connector):
 
     # -- writing ----------------------------------------------------------------------------------------------
     def write(self, upserts: Sequence[Upsert]) -> list[WriteResult]:
-        """Composite upserts by the external-id field, 200 records a call; results in the order given."""
+        """Composite upserts by the external-id field, 200 records a call. A record Salesforce created itself
+        (``Upsert.external_id``) is updated by its Id and stamped with the hub's id instead: alone with
+        ``PATCH sobjects/<Object>/<Id>``, several with composite updates of 200. Results in the order given."""
         results: list[WriteResult | None] = [None] * len(upserts)
-        groups: dict[str, list[int]] = {}
+        groups: dict[tuple[str, bool], list[int]] = {}
         for index, upsert in enumerate(upserts):
             try:
-                groups.setdefault(self._object(upsert.object_type), []).append(index)
+                groups.setdefault((self._object(upsert.object_type), upsert.external_id is not None), []).append(index)
             except Rejected as exc:
                 results[index] = WriteResult(hub_id=upsert.hub_id, ok=False, error=str(exc))
-        for object_type, indexes in groups.items():
+        for (object_type, by_id), indexes in groups.items():
             for offset in range(0, len(indexes), COLLECTION_LIMIT):
                 chunk = indexes[offset:offset + COLLECTION_LIMIT]
                 records = [{**mapping.to_salesforce(object_type, upserts[i].fields),
                             self.external_id_field: upserts[i].hub_id} for i in chunk]
-                answers = self.client.upsert_collection(object_type, self.external_id_field, records)
+                if not by_id:
+                    answers = self.client.upsert_collection(object_type, self.external_id_field, records)
+                elif len(chunk) == 1:
+                    answers = [self._update(object_type, str(upserts[chunk[0]].external_id), records[0])]
+                else:
+                    answers = self.client.update_collection(
+                        object_type, [{"id": upserts[i].external_id, **record} for i, record in zip(chunk, records,
+                                                                                                  strict=True)])
                 for i, answer in zip(chunk, answers, strict=True):
                     results[i] = _write_result(upserts[i].hub_id, answer)
         return [r for r in results if r is not None]
+
+    def _update(self, object_type: str, record_id: str, record: Mapping[str, Any]) -> dict[str, Any]:
+        """One record updated by its Id, answered like a collection's result (the record's refusal too)."""
+        try:
+            self.client.update(object_type, record_id, record)
+        except Rejected as exc:  # NOT_FOUND, ENTITY_IS_DELETED, DUPLICATE_VALUE...: this record's answer
+            errors = exc.body if error_codes(exc.body) else [{"message": str(exc)}]
+            return {"id": record_id, "success": False, "errors": errors}
+        return {"id": record_id, "success": True, "errors": [], "created": False}
+
+    def held_hub_id(self, payload: Mapping[str, Any]) -> str | None:
+        return payload.get(self.external_id_field) or super().held_hub_id(payload)
 
     def written_attributes(self, upsert: Upsert) -> Mapping[str, Any]:
         object_type = self._object(upsert.object_type)

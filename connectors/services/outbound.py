@@ -23,7 +23,7 @@ from canonical.models import ChangeEvent, SourceRecord
 from canonical.registry import model_for
 from canonical.services.changes import change_events_sequence
 from canonical.services.golden import source_record_attach, source_record_stage
-from connectors.base import Upsert
+from connectors.base import Connector, Upsert
 from connectors.errors import ConnectorError, RateLimited, Retryable
 from connectors.models import Delivery, DeliveryStatus, RelayCursor, Subscription
 from connectors.services.inbound import connector_for
@@ -46,15 +46,23 @@ def _wanted(subscription: Subscription, event: ChangeEvent) -> bool:
     if not copies:
         return True
     fields = _fields(subscription, event.data)
-    if any(all(_same(copy.attributes.get(k), v) for k, v in fields.items()) for copy in copies):
-        return False  # the platform already holds these values (often its own change, or ours read back)
-    # A copy the hub wrote carries the hub's id in the platform, so an upsert by that id updates it. A copy
-    # the platform made itself has no hub id yet: writing would create a second record there.
-    return any(copy.payload.get("hub_id") for copy in copies)
+    # The platform already holds these values (often its own change, or ours read back): nothing to send.
+    return not any(all(_same(copy.attributes.get(k), v) for k, v in fields.items()) for copy in copies)
 
 
 def _same(held: Any, sent: Any) -> bool:
     return (held in (None, "") and sent in (None, "")) or str(held) == str(sent)
+
+
+def _platform_id(delivery: Delivery, connector: Connector) -> str | None:
+    """The platform's own id of its copy of the record when that copy does not carry the hub's id (the platform
+    created it): the write then updates it by that id and stamps the hub's id. None: write by the hub's id."""
+    copies = list(SourceRecord.objects.filter(
+        system_id=delivery.subscription.system_id, entity_type=delivery.change.entity_type,
+        golden_record_id=delivery.record_id, is_deleted=False).order_by("first_seen_at", "external_id"))
+    if not copies or any(connector.held_hub_id(copy.payload) == delivery.change.golden_id for copy in copies):
+        return None
+    return copies[0].external_id
 
 
 def outbox_relay(*, limit: int = 1000) -> int:
@@ -112,10 +120,10 @@ def delivery_attempt(*, delivery_id: str) -> Delivery | None:
             delivery.save(update_fields=["status"])
             return delivery
         change = delivery.change
-        upsert = Upsert(object_type=subscription.object_type, hub_id=change.golden_id,
-                        fields=_fields(subscription, change.data))
-        delivery.attempts += 1
         connector = connector_for(subscription.system)
+        upsert = Upsert(object_type=subscription.object_type, hub_id=change.golden_id,
+                        fields=_fields(subscription, change.data), external_id=_platform_id(delivery, connector))
+        delivery.attempts += 1
         try:
             result = connector.write([upsert])[0]
         except ConnectorError as exc:
@@ -148,10 +156,19 @@ def _failed(delivery: Delivery, error: str, *, retryable: bool, retry_after: flo
 
 
 def _write_back(delivery: Delivery, upsert: Upsert, external_id: str, attributes: Mapping[str, Any]) -> None:
-    """Record the id the platform gave the record in the crosswalk, attached to its golden record."""
+    """Record the id the platform gave the record in the crosswalk, attached to its golden record. After an
+    update of a record the platform created, its copy records the hub's id now stamped on it and the values
+    written, so the next write goes by the hub's id and the next pull of it is the hub's own change."""
     system = delivery.subscription.system
     key = {"system": system, "object_type": upsert.object_type, "external_id": external_id}
-    if SourceRecord.objects.filter(**key, golden_record_id=delivery.record_id).exists():
+    held = SourceRecord.objects.filter(**key, golden_record_id=delivery.record_id).first()
+    if held is not None:
+        if upsert.external_id is not None and held.payload.get("hub_id") != upsert.hub_id:
+            written = {k: v for k, v in attributes.items() if k in upsert.fields}
+            source_record_stage(**key, entity_type=held.entity_type, attributes={**held.attributes, **written},
+                                payload={**held.payload, "hub_id": upsert.hub_id},
+                                source_modified_at=held.source_modified_at,
+                                reason=f"hub id {upsert.hub_id} stamped in {system.key} by the hub")
         return
     staged = source_record_stage(
         **key, entity_type=delivery.change.entity_type, attributes=attributes,

@@ -108,6 +108,12 @@ def _fields(body: Any) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k not in READ_ONLY}
 
 
+def _unique_external_id(records: dict[str, dict[str, Any]], external_id: Any, record_id: str | None = None) -> None:
+    if external_id and any(r.get("externalId") == external_id for rid, r in records.items() if rid != record_id):
+        raise Problem(400, "USER_ERROR", "A record with the same external ID already exists.",
+                      errorPath="externalId")
+
+
 def record(emu: Emulator, base: str, method: str, path: str, body: Any) -> Response:
     """``/record/v1/<type>[/<id>|/eid:<external id>]``: GET, PUT (eid upsert), POST, PATCH, DELETE."""
     parts = [unquote(p) for p in path[len(RECORD_PREFIX):].split("/") if p]
@@ -115,9 +121,7 @@ def record(emu: Emulator, base: str, method: str, path: str, body: Any) -> Respo
         fields = _fields(body)
         records = _records(emu, parts[0])
         external_id = body.get("externalId")
-        if external_id and any(r.get("externalId") == external_id for r in records.values()):
-            raise Problem(400, "USER_ERROR", "A record with the same external ID already exists.",
-                          errorPath="externalId")
+        _unique_external_id(records, external_id)
         return _location(base, parts[0], emu.create(parts[0], fields, external_id=external_id))
     if len(parts) != 2:
         raise Problem(404, "NONEXISTENT_ID", "The requested resource does not exist.", urlPath=path)
@@ -140,7 +144,11 @@ def record(emu: Emulator, base: str, method: str, path: str, body: Any) -> Respo
     if record_id is None:
         raise _not_found()
     if method == "PATCH":
-        emu.touch(record_type, record_id, **_fields(body))
+        fields = _fields(body)
+        if "externalId" in body:  # an update may give the record an external id (or change it)
+            _unique_external_id(emu.store[record_type], body["externalId"], record_id)
+            fields["externalId"] = body["externalId"]
+        emu.touch(record_type, record_id, **fields)
         return _location(base, record_type, record_id)
     if method == "DELETE":
         emu.delete(record_type, record_id)

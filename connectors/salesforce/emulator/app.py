@@ -146,7 +146,7 @@ class Emulator:
     def _route(self, method: str, route: str, params: dict[str, str], body: Any,
                environ: dict[str, Any]) -> tuple[int, Any]:
         org = self.org
-        if route == "/limits":
+        if route in ("/limits", "/limits/"):
             return _only(method, "GET") or (200, self._limits())
         if route in ("/query", "/query/", "/queryAll", "/queryAll/"):
             options = environ.get("HTTP_SFORCE_QUERY_OPTIONS")
@@ -156,13 +156,19 @@ class Emulator:
         if match := re.fullmatch(r"/sobjects/(\w+)/(deleted|updated)/?", route):
             handler = resources.deleted if match[2] == "deleted" else resources.updated
             return _only(method, "GET") or (200, handler(org, match[1], params))
+        if route in ("/composite/sobjects", "/composite/sobjects/"):
+            return _only(method, "PATCH") or (200, resources.update_collection(org, self.faults, body))
         if match := re.fullmatch(r"/composite/sobjects/(\w+)/(\w+)", route):
             return _only(method, "PATCH") or (200, resources.upsert_collection(org, self.faults, match[1],
                                                                                 match[2], body))
         if match := re.fullmatch(r"/sobjects/(\w+)/(\w+)/(.+)", route):
             return _only(method, "PATCH") or resources.upsert(org, match[1], match[2], match[3], body)
         if match := re.fullmatch(r"/sobjects/(\w+)/(\w{15}|\w{18})", route):
-            return _only(method, "GET") or (200, resources.get_record(org, match[1], match[2], params))
+            if refused := _only(method, "GET", "PATCH"):
+                return refused
+            if method == "PATCH":
+                return resources.update_record(org, match[1], match[2], body)
+            return 200, resources.get_record(org, match[1], match[2], params)
         raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
 
     def _limits(self) -> dict[str, Any]:
@@ -176,10 +182,11 @@ def _error(status: int, code: str, message: str) -> list[dict[str, Any]]:
     return ApiError(status, code, message).body()
 
 
-def _only(method: str, allowed: str) -> tuple[int, Any] | None:
-    if method == allowed:
+def _only(method: str, *allowed: str) -> tuple[int, Any] | None:
+    if method in allowed:
         return None
-    return 405, _error(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are {allowed}")
+    return 405, _error(405, "METHOD_NOT_ALLOWED",
+                       f"HTTP Method '{method}' not allowed. Allowed are {','.join(allowed)}")
 
 
 def make_app(*, seed: int = 42, clients: int = 50, api_usage_limit: int = 100000,

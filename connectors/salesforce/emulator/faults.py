@@ -6,7 +6,7 @@ import threading
 
 #: Kinds answered instead of the next API call (in this order of precedence).
 REQUEST_FAULTS = ("expire_token", "request_limit", "unavailable", "lock_row", "malformed")
-#: Kinds applied to the next composite collection upsert: every other record fails with this code.
+#: Kinds applied to the next composite collection upsert or update: every other record fails with this code.
 BATCH_FAULTS = {"partial_batch": "DUPLICATE_VALUE", "partial_lock": "UNABLE_TO_LOCK_ROW"}
 FAULT_KINDS = (*REQUEST_FAULTS, *BATCH_FAULTS)
 
@@ -17,8 +17,8 @@ class Faults:
     - ``expire_token``: the caller's session is revoked; the call answers 401 INVALID_SESSION_ID.
     - ``request_limit``: 403 REQUEST_LIMIT_EXCEEDED.  - ``unavailable``: 503 SERVER_UNAVAILABLE.
     - ``lock_row``: 400 UNABLE_TO_LOCK_ROW.  - ``malformed``: 200 with a body that is not JSON.
-    - ``partial_batch`` / ``partial_lock``: in the next composite upsert every other record (the 2nd, 4th...)
-      fails with DUPLICATE_VALUE / UNABLE_TO_LOCK_ROW.
+    - ``partial_batch`` / ``partial_lock``: in the next composite upsert or update every other record (the 2nd,
+      4th...) fails with DUPLICATE_VALUE / UNABLE_TO_LOCK_ROW.
     """
 
     def __init__(self) -> None:

@@ -1,4 +1,4 @@
-"""The emulator's REST resources: query/queryAll paging, replication (updated/deleted), upserts, records.
+"""The emulator's REST resources: query/queryAll paging, replication (updated/deleted), upserts, updates, records.
 
 Each handler takes the parsed request and returns ``(status, body)``; ``ApiError`` becomes an error array.
 """
@@ -6,12 +6,15 @@ Each handler takes the parsed request and returns ``(status, body)``; ``ApiError
 from __future__ import annotations
 
 import copy
+import re
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from canonical.demo.platforms import SF_PREFIX
 from connectors.salesforce.emulator import soql
 from connectors.salesforce.emulator.faults import BATCH_FAULTS, Faults
 from connectors.salesforce.emulator.store import ApiError, Store, sf_time
@@ -21,6 +24,7 @@ API = "/services/data/v62.0"
 DEFAULT_BATCH, MIN_BATCH, MAX_BATCH = 2000, 200, 2000
 COLLECTION_LIMIT = 200
 REPLICATION_DAYS, RECYCLE_BIN_DAYS = 30, 15
+_ID = re.compile(r"[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?")
 
 
 def attributes(object_type: str, record_id: str) -> dict[str, str]:
@@ -154,8 +158,16 @@ def _record_error(code: str, message: str, fields: list[str] | None = None) -> d
                                                        "fields": fields or []}]}
 
 
-def upsert_collection(store: Store, faults: Faults, object_type: str, field: str, body: Any) -> list[dict[str, Any]]:
-    """``PATCH composite/sobjects/<Object>/<ExtField>``: per-record results; ``allOrNone`` rolls all back."""
+def update_record(store: Store, object_type: str, record_id: str, body: Any) -> tuple[int, None]:
+    """``PATCH sobjects/<Object>/<Id>``: 204 No Content."""
+    fields = _json_object(body)
+    with store.lock:
+        store.update(store.objects(object_type), object_type, record_id, fields, store.now())
+    return 204, None
+
+
+def _collection_records(body: Any) -> tuple[list[dict[str, Any]], bool]:
+    """The records and ``allOrNone`` of a collection request, checked as Salesforce checks them."""
     request = _json_object(body)
     records = request.get("records")
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
@@ -163,37 +175,82 @@ def upsert_collection(store: Store, faults: Faults, object_type: str, field: str
     if len(records) > COLLECTION_LIMIT:
         raise ApiError(400, "EXCEEDED_ID_LIMIT",
                        "record limit reached. cannot submit more than 200 records into this call")
-    if any((r.get("attributes") or {}).get("type") != object_type for r in records):
-        raise ApiError(400, "INVALID_TYPE", "Must send a concrete entity type.")
-    all_or_none = bool(request.get("allOrNone", False))
+    return records, bool(request.get("allOrNone", False))
+
+
+def _collection(store: Store, faults: Faults, records: list[dict[str, Any]], all_or_none: bool, field: str,
+                write: Callable[[dict[str, dict[str, dict[str, Any]]], dict[str, Any], datetime],
+                                dict[str, Any]]) -> list[dict[str, Any]]:
+    """Run ``write(tables, record, at)`` per record; per-record errors; ``allOrNone`` rolls all back.
+
+    ``tables`` maps object type -> table: the org's own, or staging copies of them when ``allOrNone``."""
     batch_fault = faults.take(list(BATCH_FAULTS))
     with store.lock:
-        table = store.objects(object_type)
-        target = copy.deepcopy(table) if all_or_none else table
+        types = {(r.get("attributes") or {}).get("type") for r in records}
+        tables = {t: store.objects(t) for t in types}
+        target = copy.deepcopy(tables) if all_or_none else tables
         at, results = store.now(), []
         for index, record in enumerate(records):
-            value = record.get(field)
             if batch_fault and index % 2 == 1:
                 code = BATCH_FAULTS[batch_fault]
-                message = (f"duplicate value found: {field} duplicates value on record with id: {value}"
+                message = (f"duplicate value found: {field} duplicates value on record with id: {record.get(field)}"
                            if code == "DUPLICATE_VALUE" else "unable to obtain exclusive access to this record")
                 results.append(_record_error(code, message, [field] if code == "DUPLICATE_VALUE" else []))
                 continue
-            if value in (None, ""):
-                results.append(_record_error("MISSING_ARGUMENT", f"{field} not specified", [field]))
-                continue
             try:
-                record_id, created = store.upsert(target, object_type, field, str(value), record, at)
+                results.append(write(target, record, at))
             except ApiError as exc:
                 results.append(_record_error(exc.code, exc.message, exc.fields))
-                continue
-            results.append({"id": record_id, "success": True, "errors": [], "created": created})
         if all_or_none:
             if all(r["success"] for r in results):
-                table.clear()
-                table.update(target)
+                for object_type, table in tables.items():
+                    table.clear()
+                    table.update(target[object_type])
             else:
                 results = [r if not r["success"] else _record_error(
                     "ALL_OR_NONE_OPERATION_ROLLED_BACK", "Record rolled back because not all records were valid "
                     "and the request was using AllOrNone header") for r in results]
     return results
+
+
+def upsert_collection(store: Store, faults: Faults, object_type: str, field: str, body: Any) -> list[dict[str, Any]]:
+    """``PATCH composite/sobjects/<Object>/<ExtField>``: per-record results; ``allOrNone`` rolls all back."""
+    records, all_or_none = _collection_records(body)
+    if any((r.get("attributes") or {}).get("type") != object_type for r in records):
+        raise ApiError(400, "INVALID_TYPE", "Must send a concrete entity type.")
+
+    def write(tables: dict[str, dict[str, dict[str, Any]]], record: dict[str, Any], at: datetime) -> dict[str, Any]:
+        value = record.get(field)
+        if value in (None, ""):
+            raise ApiError(400, "MISSING_ARGUMENT", f"{field} not specified", [field])
+        record_id, created = store.upsert(tables[object_type], object_type, field, str(value), record, at)
+        return {"id": record_id, "success": True, "errors": [], "created": created}
+
+    return _collection(store, faults, records, all_or_none, field, write)
+
+
+def update_collection(store: Store, faults: Faults, body: Any) -> list[dict[str, Any]]:
+    """``PATCH composite/sobjects``: update up to 200 records by their ``id`` (any objects, each naming its type
+    in ``attributes``); one SaveResult per record, in order; ``allOrNone`` rolls all back."""
+    records, all_or_none = _collection_records(body)
+    if any(not (r.get("attributes") or {}).get("type") for r in records):
+        raise ApiError(400, "INVALID_TYPE", "Must send a concrete entity type.")
+
+    def write(tables: dict[str, dict[str, dict[str, Any]]], record: dict[str, Any], at: datetime) -> dict[str, Any]:
+        object_type = record["attributes"]["type"]
+        record_id = record.get("id") or record.get("Id")
+        if not record_id:
+            raise ApiError(400, "MISSING_ARGUMENT", "Id not specified in an update call", ["Id"])
+        record_id = str(record_id)
+        if not _ID.fullmatch(record_id) or not record_id.startswith(SF_PREFIX.get(object_type, record_id[:3])):
+            raise ApiError(400, "MALFORMED_ID", f"malformed id {record_id}", ["Id"])
+        fields = {k: v for k, v in record.items() if k not in ("id", "Id")}
+        try:
+            store.update(tables[object_type], object_type, record_id, fields, at)
+        except ApiError as exc:
+            if exc.code == "NOT_FOUND":  # a well-formed Id of no record in this org
+                raise ApiError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", []) from None
+            raise
+        return {"id": record_id, "success": True, "errors": []}
+
+    return _collection(store, faults, records, all_or_none, "Id", write)

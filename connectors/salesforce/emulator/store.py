@@ -1,4 +1,4 @@
-"""The emulator's org: records per object, the clock, new ids, edits, soft deletes and ext-id upserts."""
+"""The emulator's org: records per object, the clock, new ids, edits, soft deletes, ext-id upserts and updates."""
 
 from __future__ import annotations
 
@@ -151,17 +151,7 @@ class Store:
         """Upsert into ``records`` (the object's table, or a staging copy of it): (Id, created)."""
         if field not in EXTERNAL_ID_FIELDS:
             raise ApiError(404, "NOT_FOUND", f"Provided external ID field does not exist or is not accessible: {field}")
-        columns = self.fields(object_type)
-        unknown = [name for name in body if name not in columns and name != "attributes"]
-        if unknown:
-            raise ApiError(400, "INVALID_FIELD", f"No such column '{unknown[0]}' on sobject of type {object_type}")
-        locked = sorted(name for name in body if name in READ_ONLY)
-        if locked:
-            raise ApiError(400, "INVALID_FIELD_FOR_INSERT_UPDATE",
-                           f"Unable to create/update fields: {', '.join(locked)}. Please check the security "
-                           "settings of this field and verify that it is read/write for your profile or "
-                           "permission set.", locked)
-        values = {k: v for k, v in body.items() if k not in ("attributes", field)}
+        values = {k: v for k, v in self._writable(object_type, body).items() if k != field}
         matches = [r for r in records.values() if not r["IsDeleted"] and r.get(field) == value]
         if len(matches) > 1:
             raise ApiError(300, "MULTIPLE_CHOICES", f"More than one record found for external id field {field}")
@@ -182,6 +172,49 @@ class Store:
         _derive(object_type, record, set(values))
         self._stamp(record, at)
         return record["Id"], created
+
+
+    def update(self, records: dict[str, dict[str, Any]], object_type: str, record_id: str, body: Mapping[str, Any],
+               at: datetime) -> str:
+        """Update the record ``record_id`` of ``records`` (the object's table, or a staging copy of it): its Id.
+
+        A record in the recycle bin is ENTITY_IS_DELETED, an unknown one NOT_FOUND (both 404), and an
+        external id another live record holds is DUPLICATE_VALUE, as in Salesforce."""
+        record = records.get(record_id)
+        if record is None and len(record_id) == 15:  # the case-sensitive 15-character form of the Id
+            record = next((r for r in records.values() if r["Id"][:15] == record_id), None)
+        if record is None:
+            raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+        if record["IsDeleted"]:
+            raise ApiError(404, "ENTITY_IS_DELETED", "entity is deleted", [])
+        values = self._writable(object_type, body)
+        for field in EXTERNAL_ID_FIELDS:
+            if values.get(field) in (None, ""):
+                continue
+            holder = next((r for r in records.values() if r is not record and not r["IsDeleted"]
+                           and r.get(field) == values[field]), None)
+            if holder is not None:
+                raise ApiError(400, "DUPLICATE_VALUE", f"duplicate value found: {field} duplicates value on record "
+                               f"with id: {holder['Id']}", [field])
+        record.update(values)
+        _derive(object_type, record, set(values))
+        self._stamp(record, at)
+        return record["Id"]
+
+    def _writable(self, object_type: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """The fields of a create/update body, checked: INVALID_FIELD for an unknown field,
+        INVALID_FIELD_FOR_INSERT_UPDATE for one the API computes."""
+        columns = self.fields(object_type)
+        unknown = [name for name in body if name not in columns and name != "attributes"]
+        if unknown:
+            raise ApiError(400, "INVALID_FIELD", f"No such column '{unknown[0]}' on sobject of type {object_type}")
+        locked = sorted(name for name in body if name in READ_ONLY)
+        if locked:
+            raise ApiError(400, "INVALID_FIELD_FOR_INSERT_UPDATE",
+                           f"Unable to create/update fields: {', '.join(locked)}. Please check the security "
+                           "settings of this field and verify that it is read/write for your profile or "
+                           "permission set.", locked)
+        return {k: v for k, v in body.items() if k != "attributes"}
 
 
 def _derive(object_type: str, record: dict[str, Any], changed: set[str]) -> None:

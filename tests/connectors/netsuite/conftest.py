@@ -25,6 +25,12 @@ def emulator() -> Emulator:
 
 
 @pytest.fixture
+def customer_id(emulator: Emulator) -> str:
+    """The internal id of a customer of the emulator's demo data (the lowest), whatever the demo holds."""
+    return min(emulator.store["customer"], key=int)
+
+
+@pytest.fixture
 def base_url(serve_wsgi, emulator: Emulator) -> str:
     return serve_wsgi(emulator)
 

@@ -66,18 +66,18 @@ def test_garbage_assertion_is_invalid_client(base_url: str) -> None:
     assert (response.status_code, response.json()) == (400, {"error": "unsupported_grant_type"})
 
 
-def test_missing_environment_variable_fails_before_any_request(base_url: str, emulator: Emulator,
+def test_missing_environment_variable_fails_before_any_request(base_url: str, emulator: Emulator, customer_id: str,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NS_TEST_CLIENT_ID", raising=False)
     monkeypatch.setenv("NS_TEST_CERT_ID", "concord-cert")
     ns = NetSuiteClient(base_url=base_url, config=CONFIG)
     with pytest.raises(AuthFailed, match="NS_TEST_CLIENT_ID"):
-        ns.get("customer", "7151")
+        ns.get("customer", customer_id)
     assert emulator.requests == []
 
 
-def test_api_call_without_token_is_netsuite_401(base_url: str) -> None:
-    response = httpx.get(base_url + "/services/rest/record/v1/customer/7151",
+def test_api_call_without_token_is_netsuite_401(base_url: str, customer_id: str) -> None:
+    response = httpx.get(f"{base_url}/services/rest/record/v1/customer/{customer_id}",
                          headers={"Authorization": "Bearer nope"})
     assert response.status_code == 401
     body = response.json()

@@ -58,37 +58,39 @@ def test_overlap_rereads_the_boundary_record(connector: NetSuiteConnector, emula
     assert pages[-1].cursor == cursor  # nothing newer: the cursor holds
 
 
-def test_delta_after_touch(connector: NetSuiteConnector, emulator: Emulator) -> None:
+def test_delta_after_touch(connector: NetSuiteConnector, emulator: Emulator, customer_id: str) -> None:
     cursor = list(connector.read_changes("customer", None))[-1].cursor
     boundary = _window(emulator, "customer", datetime.fromisoformat(cursor) - timedelta(seconds=120))
-    emulator.touch("customer", "7151", companyName="Meridian Group Holdings Limited")
+    emulator.touch("customer", customer_id, companyName="Meridian Group Holdings Limited")
     pages = list(connector.read_changes("customer", cursor))
     changes = [c for p in pages for c in p.changes]
-    assert [c.external_id for c in changes] == [*[i for i in boundary if i != "7151"], "7151"]
+    assert [c.external_id for c in changes] == [*[i for i in boundary if i != customer_id], customer_id]
     assert changes[-1].attributes["legal_name"] == "Meridian Group Holdings Limited"
-    assert pages[-1].cursor == _stamp(emulator, "customer", "7151").isoformat()
+    assert pages[-1].cursor == _stamp(emulator, "customer", customer_id).isoformat()
     assert pages[-1].cursor > cursor
 
 
 def test_read_deleted(connector: NetSuiteConnector, emulator: Emulator) -> None:
     assert [len(p.changes) for p in connector.read_deleted("customer", None)] == [0]
-    emulator.delete("customer", "7151")
-    emulator.delete("job", "7358")
-    emulator.delete("customer", "7154")
+    first, second = sorted(emulator.store["customer"], key=int)[:2]
+    job = min(emulator.store["job"], key=int)
+    emulator.delete("customer", first)
+    emulator.delete("job", job)
+    emulator.delete("customer", second)
     pages = list(connector.read_deleted("customer", None))
     changes = [c for p in pages for c in p.changes]
-    assert [(c.external_id, c.deleted, c.entity_type) for c in changes] == [("7151", True, "client"),
-                                                                            ("7154", True, "client")]
+    assert [(c.external_id, c.deleted, c.entity_type) for c in changes] == [(first, True, "client"),
+                                                                            (second, True, "client")]
     assert pages[-1].cursor == emulator.deleted[-1][3].isoformat() == changes[-1].modified_at.isoformat()
     jobs = [c for p in connector.read_deleted("job", None) for c in p.changes]
-    assert [(c.external_id, c.entity_type) for c in jobs] == [("7358", "engagement")]
+    assert [(c.external_id, c.entity_type) for c in jobs] == [(job, "engagement")]
     # From the last cursor, the overlap re-reads deletions within 120 s of it (both were just now).
     again = [c.external_id for p in connector.read_deleted("customer", pages[-1].cursor) for c in p.changes]
-    assert again == ["7151", "7154"]
+    assert again == [first, second]
 
 
-def test_write_upserts_by_hub_id(connector: NetSuiteConnector, emulator: Emulator) -> None:
-    attrs = dict(DEMO["customer", "7151"], legal_name="Newco Limited", parent=None)
+def test_write_upserts_by_hub_id(connector: NetSuiteConnector, emulator: Emulator, customer_id: str) -> None:
+    attrs = dict(DEMO["customer", customer_id], legal_name="Newco Limited", parent=None)
     first = connector.write([Upsert("customer", "HUB-42", attrs)])
     assert first[0].ok and first[0].hub_id == "HUB-42" and first[0].external_id
     second = connector.write([Upsert("customer", "HUB-42", dict(attrs, legal_name="Newco Group Limited"))])
@@ -113,3 +115,24 @@ def test_write_failures(connector: NetSuiteConnector, emulator: Emulator) -> Non
     assert emulator.count("PUT", "/services/rest/record/v1/customer/eid:") == 4  # 3 + the throttled one
     (unknown,) = connector.write([Upsert("projectTask", "HUB-T", {})])
     assert (unknown.ok, unknown.retryable) == (False, False) and "projectTask" in unknown.error
+
+
+def test_write_by_internal_id_updates_and_stamps_the_hub_id(connector: NetSuiteConnector,
+                                                            emulator: Emulator) -> None:
+    first, second = sorted(emulator.store["customer"])[:2]
+    before = len(emulator.store["customer"])
+    (result,) = connector.write([Upsert("customer", "HUB-1", {"legal_name": "Newco Limited"}, external_id=first)])
+    assert (result.ok, result.created, result.external_id) == (True, False, first)
+    record = emulator.store["customer"][first]
+    assert (record["companyName"], record["externalId"]) == ("Newco Limited", "HUB-1")
+    assert connector.held_hub_id(record) == "HUB-1"
+    assert connector.held_hub_id(emulator.store["customer"][second]) is None
+    assert emulator.count("PATCH", f"/services/rest/record/v1/customer/{first}") == 1
+    again = connector.write([Upsert("customer", "HUB-1", {"legal_name": "Newco Group Limited"})])
+    assert again[0].external_id == first and emulator.store["customer"][first]["companyName"] == "Newco Group Limited"
+    emulator.delete("customer", second)
+    (gone,) = connector.write([Upsert("customer", "HUB-2", {"legal_name": "Gone Limited"}, external_id=second)])
+    assert (gone.ok, gone.retryable, gone.details["status"]) == (False, False, 404)
+    assert "NONEXISTENT_ID" in gone.error
+    assert len(emulator.store["customer"]) == before - 1
+    assert not [r for r in emulator.store["customer"].values() if r.get("externalId") == "HUB-2"]

@@ -10,12 +10,14 @@ TOKEN = "/services/rest/auth/oauth2/v1/token"
 RECORD = "/services/rest/record/v1/customer/"
 
 
-def test_get_by_internal_and_external_id(client: NetSuiteClient, emulator: Emulator, base_url: str) -> None:
-    record = client.get("customer", "7151")
-    assert record["companyName"] == "Meridian Group Limited" and record["externalId"] is None
-    assert record["links"] == [{"rel": "self", "href": f"{base_url}{RECORD}7151"}]
-    emulator.store["customer"]["7151"]["externalId"] = "HUB-1"
-    assert client.get("customer", "eid:HUB-1")["id"] == "7151"
+def test_get_by_internal_and_external_id(client: NetSuiteClient, emulator: Emulator, base_url: str,
+                                        customer_id: str) -> None:
+    record = client.get("customer", customer_id)
+    assert record["companyName"] == emulator.store["customer"][customer_id]["companyName"]
+    assert record["companyName"] and record["externalId"] is None
+    assert record["links"] == [{"rel": "self", "href": f"{base_url}{RECORD}{customer_id}"}]
+    emulator.store["customer"][customer_id]["externalId"] = "HUB-1"
+    assert client.get("customer", "eid:HUB-1")["id"] == customer_id
     with pytest.raises(Rejected) as caught:
         client.get("customer", "999999")
     assert caught.value.status == 404 and caught.value.body["o:errorDetails"][0]["o:errorCode"] == "NONEXISTENT_ID"
@@ -50,19 +52,20 @@ def test_location_header_and_204(client: NetSuiteClient, base_url: str) -> None:
     assert int(created.headers["Location"].rpartition("/")[2]) == first_id + 1
 
 
-def test_expired_token_is_renewed_once_transparently(client: NetSuiteClient, emulator: Emulator) -> None:
-    client.get("customer", "7151")
+def test_expired_token_is_renewed_once_transparently(client: NetSuiteClient, emulator: Emulator,
+                                                     customer_id: str) -> None:
+    client.get("customer", customer_id)
     emulator.inject("expire_token")
-    assert client.get("customer", "7151")["id"] == "7151"
+    assert client.get("customer", customer_id)["id"] == customer_id
     assert emulator.count("POST", TOKEN) == 2
     assert emulator.count("GET", RECORD) == 3  # ok, 401, retried ok
 
 
-def test_token_refused_twice_is_auth_failed(client: NetSuiteClient, emulator: Emulator) -> None:
-    client.get("customer", "7151")
+def test_token_refused_twice_is_auth_failed(client: NetSuiteClient, emulator: Emulator, customer_id: str) -> None:
+    client.get("customer", customer_id)
     emulator.inject("expire_token", times=2)
     with pytest.raises(AuthFailed) as caught:
-        client.get("customer", "7151")
+        client.get("customer", customer_id)
     assert caught.value.status == 401 and emulator.count("POST", TOKEN) == 2
 
 
@@ -75,17 +78,17 @@ def test_throttle_is_rate_limited_with_retry_after(client: NetSuiteClient, emula
     assert client.suiteql("SELECT id FROM customer")["totalResults"] == 50  # one fault, one call
 
 
-def test_concurrency_limit_answers_429(client: NetSuiteClient, emulator: Emulator) -> None:
+def test_concurrency_limit_answers_429(client: NetSuiteClient, emulator: Emulator, customer_id: str) -> None:
     client.authenticate()
     with emulator.occupy(5), pytest.raises(RateLimited):
-        client.get("customer", "7151")
-    assert client.get("customer", "7151")["id"] == "7151"
+        client.get("customer", customer_id)
+    assert client.get("customer", customer_id)["id"] == customer_id
 
 
-def test_unavailable_is_retryable(client: NetSuiteClient, emulator: Emulator) -> None:
+def test_unavailable_is_retryable(client: NetSuiteClient, emulator: Emulator, customer_id: str) -> None:
     emulator.inject("unavailable")
     with pytest.raises(Unavailable) as caught:
-        client.get("customer", "7151")
+        client.get("customer", customer_id)
     assert caught.value.status == 503 and caught.value.retryable
 
 
@@ -99,3 +102,27 @@ def test_malformed_body_is_a_connector_error(client: NetSuiteClient, emulator: E
 def test_unknown_fault_kind(emulator: Emulator) -> None:
     with pytest.raises(ValueError, match="unknown fault"):
         emulator.inject("meteor")
+
+
+def test_update_by_internal_id_may_set_the_external_id(client: NetSuiteClient, emulator: Emulator,
+                                                       base_url: str) -> None:
+    first, second = sorted(emulator.store["customer"])[:2]
+    before = len(emulator.store["customer"])
+    response = client.http.patch(f"{RECORD}{first}", json={"companyName": "Acme Limited", "externalId": "HUB-1"},
+                                 headers=client.headers())
+    assert (response.status_code, response.content) == (204, b"")
+    assert response.headers["Location"] == f"{base_url}{RECORD}{first}"
+    assert client.update("customer", second, {"companyName": "Beta Limited"}) == second
+    assert (emulator.store["customer"][first]["companyName"], emulator.store["customer"][first]["externalId"]) == (
+        "Acme Limited", "HUB-1")
+    assert client.get("customer", "eid:HUB-1")["id"] == first
+    with pytest.raises(Rejected) as taken:
+        client.update("customer", second, {"externalId": "HUB-1"})
+    assert taken.value.status == 400 and taken.value.body["o:errorDetails"] == [{
+        "detail": "A record with the same external ID already exists.", "o:errorCode": "USER_ERROR",
+        "o:errorPath": "externalId"}]
+    emulator.delete("customer", second)
+    with pytest.raises(Rejected) as gone:
+        client.update("customer", second, {"companyName": "Beta"})
+    assert gone.value.status == 404 and gone.value.body["o:errorDetails"][0]["o:errorCode"] == "NONEXISTENT_ID"
+    assert len(emulator.store["customer"]) == before - 1

@@ -1,10 +1,14 @@
 """SuiteQL through the client: envelope, paging, filters, TO_CHAR and NetSuite's errors."""
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from connectors.errors import Rejected
 from connectors.netsuite.client import NetSuiteClient
 from connectors.netsuite.emulator import Emulator
+from connectors.netsuite.emulator.seed import parse_time
 
 SQL_PATH = "/services/rest/query/v1/suiteql"
 
@@ -30,13 +34,18 @@ def test_paging_with_limit_offset_has_more(client: NetSuiteClient, emulator: Emu
     assert sent[0].body == {"q": query}
 
 
-def test_values_are_strings_and_datetimes_are_in_the_account_time_zone(client: NetSuiteClient) -> None:
-    query = ("SELECT id, lastmodifieddate, TO_CHAR(lastmodifieddate, 'YYYY-MM-DD\"T\"HH24:MI:SS') AS lastmodified,"
-             " isinactive, currency FROM customer WHERE id = 7151")
+def test_values_are_strings_and_datetimes_are_in_the_account_time_zone(client: NetSuiteClient, emulator: Emulator,
+                                                                       customer_id: str) -> None:
+    record = emulator.store["customer"][customer_id]
+    columns = "id, lastmodifieddate, TO_CHAR(lastmodifieddate, 'YYYY-MM-DD\"T\"HH24:MI:SS') AS lastmodified"
+    query = f"SELECT {columns}, isinactive, currency FROM customer WHERE id = {int(customer_id)}"  # noqa: S608
     (item,) = client.suiteql(query)["items"]
-    # 2026-06-19T16:31:36Z is 09:31:36 in Los Angeles (PDT, UTC-7).
-    assert item == {"links": [], "id": "7151", "lastmodifieddate": "6/19/2026", "lastmodified": "2026-06-19T09:31:36",
-                    "isinactive": "F", "currency": "AUD"}
+    # The record service's UTC stamp, in the account's time zone (Los Angeles), as SuiteQL shows it.
+    local = parse_time(record["lastModifiedDate"]).astimezone(ZoneInfo("America/Los_Angeles"))
+    assert item == {"links": [], "id": customer_id, "lastmodifieddate": f"{local.month}/{local.day}/{local.year}",
+                    "lastmodified": local.strftime("%Y-%m-%dT%H:%M:%S"),
+                    "isinactive": "T" if record["isInactive"] else "F", "currency": record["currency"]["refName"]}
+    assert local.utcoffset() != timedelta(0)
 
 
 def test_transaction_type_filter_and_keyset(client: NetSuiteClient, emulator: Emulator) -> None:
@@ -50,15 +59,16 @@ def test_transaction_type_filter_and_keyset(client: NetSuiteClient, emulator: Em
     assert [i["id"] for i in after["items"]] == sorted(emulator.store["salesOrder"], key=int)[101:]
 
 
-def test_lastmodifieddate_window_in_local_time(client: NetSuiteClient, emulator: Emulator) -> None:
-    # 2026-06-19 09:31:36 Los Angeles == 2026-06-19T16:31:36Z.
-    query = ("SELECT id FROM customer WHERE lastmodifieddate >= TO_DATE('2026-06-19 09:31:36', "
+def test_lastmodifieddate_window_in_local_time(client: NetSuiteClient, emulator: Emulator, customer_id: str) -> None:
+    stamp = emulator.store["customer"][customer_id]["lastModifiedDate"]
+    local = parse_time(stamp).astimezone(ZoneInfo("America/Los_Angeles")).strftime("%Y-%m-%d %H:%M:%S")
+    query = (f"SELECT id FROM customer WHERE lastmodifieddate >= TO_DATE('{local}', "  # noqa: S608
              "'YYYY-MM-DD HH24:MI:SS') ORDER BY lastmodifieddate, id")
     got = [i["id"] for i in client.suiteql(query)["items"]]
     expected = sorted((r["lastModifiedDate"], int(i)) for i, r in emulator.store["customer"].items()
-                      if r["lastModifiedDate"] >= "2026-06-19T16:31:36Z")
+                      if r["lastModifiedDate"] >= stamp)
     assert got == [str(i) for _, i in expected]
-    assert "7151" in got
+    assert customer_id in got and len(got) < len(emulator.store["customer"])
 
 
 def test_limit_over_1000_is_rejected(client: NetSuiteClient) -> None:
@@ -90,9 +100,10 @@ def test_prefer_transient_header_is_required(client: NetSuiteClient) -> None:
         client.request("POST", SQL_PATH, json={"q": "SELECT id FROM customer"})
 
 
-def test_deleted_record_after_delete(client: NetSuiteClient, emulator: Emulator) -> None:
-    emulator.delete("customer", "7151")
+def test_deleted_record_after_delete(client: NetSuiteClient, emulator: Emulator, customer_id: str) -> None:
+    name = emulator.store["customer"][customer_id]["entityId"]
+    emulator.delete("customer", customer_id)
     (row,) = client.suiteql("SELECT recordid, type, recordtypeid, name FROM DeletedRecord")["items"]
-    assert row == {"links": [], "recordid": "7151", "type": "Customer", "recordtypeid": "customer",
-                   "name": "CUST1787"}
-    assert "7151" not in emulator.store["customer"]
+    assert row == {"links": [], "recordid": customer_id, "type": "Customer", "recordtypeid": "customer",
+                   "name": name}
+    assert customer_id not in emulator.store["customer"]

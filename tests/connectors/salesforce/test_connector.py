@@ -159,3 +159,41 @@ def test_transient_failures_surface_as_connector_errors(connector: SalesforceCon
     assert len(next(connector.read_changes("Account", None)).changes) == 50  # re-authenticated transparently
     with pytest.raises(ConnectorError):
         list(connector.read_changes("Account", "yesterday"))
+
+
+def test_write_by_salesforce_id_updates_and_stamps_the_hub_id(connector: SalesforceConnector,
+                                                              emulator: Emulator) -> None:
+    first, second, third = sorted(emulator.store["Account"])[:3]
+    (alone,) = connector.write([Upsert("Account", "HUB-1", {"display_name": "Acme"}, external_id=first)])
+    assert (alone.ok, alone.created, alone.external_id) == (True, False, first)
+    assert [r.path for r in emulator.requests_to("PATCH", API)] == [f"{API}/sobjects/Account/{first}"]
+    account = emulator.store["Account"][first]
+    assert (account["Name"], account["Hub_Id__c"]) == ("Acme", "HUB-1")
+    results = connector.write([Upsert("Account", "HUB-2", {"display_name": "Beta"}, external_id=second),
+                               Upsert("Account", "HUB-1", {"display_name": "Acme Two"}),
+                               Upsert("client", "HUB-3", {"display_name": "Gamma"}, external_id=third)])
+    assert [(r.hub_id, r.ok, r.created, r.external_id) for r in results] == [
+        ("HUB-2", True, False, second), ("HUB-1", True, False, first), ("HUB-3", True, False, third)]
+    (update,) = [r for r in emulator.requests_to("PATCH", API) if r.path == f"{API}/composite/sobjects"]
+    assert [(r["id"], r["Hub_Id__c"]) for r in update.body["records"]] == [(second, "HUB-2"), (third, "HUB-3")]
+    assert emulator.store["Account"][first]["Name"] == "Acme Two"  # the hub's id now finds it
+    assert len(emulator.store["Account"]) == 50
+    assert connector.held_hub_id(emulator.store["Account"][third]) == "HUB-3"
+    assert connector.held_hub_id({"Id": first, "hub_id": "HUB-9"}) == "HUB-9"
+    assert connector.held_hub_id(emulator.store["Account"][sorted(emulator.store["Account"])[4]]) is None
+
+
+def test_write_by_salesforce_id_never_creates(connector: SalesforceConnector, emulator: Emulator) -> None:
+    first, second = sorted(emulator.store["Account"])[:2]
+    emulator.delete("Account", first)
+    (gone,) = connector.write([Upsert("Account", "HUB-1", {"display_name": "Acme"}, external_id=first)])
+    assert (gone.ok, gone.retryable, gone.external_id) == (False, False, first)
+    assert gone.error.startswith("ENTITY_IS_DELETED") and gone.details["errors"][0]["errorCode"] == "ENTITY_IS_DELETED"
+    both = connector.write([Upsert("Account", "HUB-1", {"display_name": "Acme"}, external_id=first),
+                            Upsert("Account", "HUB-2", {"display_name": "Beta"}, external_id=second)])
+    assert [(r.ok, r.retryable) for r in both] == [(False, False), (True, False)]
+    assert both[0].error.startswith("ENTITY_IS_DELETED")
+    (unknown,) = connector.write([Upsert("Account", "HUB-3", {"display_name": "C"}, external_id="001000000000000AAA")])
+    assert not unknown.ok and unknown.error.startswith("NOT_FOUND")
+    assert len(emulator.store["Account"]) == 50
+    assert not [r for r in emulator.store["Account"].values() if r["Hub_Id__c"] in ("HUB-1", "HUB-3")]

@@ -258,3 +258,67 @@ def test_usage_limit_and_faults(serve_wsgi) -> None:
     assert [r.path for r in emulator.requests].count(f"{API}/limits") == 4
     with pytest.raises(ValueError):
         emulator.faults.inject("meteor")
+
+
+def test_update_by_id(api: httpx.Client, emulator: Emulator, clock) -> None:
+    first, second = sorted(emulator.store["Account"])[:2]
+    clock.advance(5)
+    updated = api.patch(f"{API}/sobjects/Account/{first}", json={"Industry": "Advisory", "Hub_Id__c": "HUB-7"})
+    assert (updated.status_code, updated.content) == (204, b"")
+    record = api.get(f"{API}/sobjects/Account/{first}").json()
+    assert (record["Industry"], record["Hub_Id__c"]) == ("Advisory", "HUB-7")
+    assert record["SystemModstamp"] == "2026-11-20T09:00:05.000+0000"
+    short = api.patch(f"{API}/sobjects/Account/{first[:15]}", json={"Industry": "Legal"})  # the 15-character Id
+    assert short.status_code == 204 and emulator.store["Account"][first]["Industry"] == "Legal"
+    taken = api.patch(f"{API}/sobjects/Account/{second}", json={"Hub_Id__c": "HUB-7"})
+    assert (taken.status_code, taken.json()) == (400, [{
+        "message": f"duplicate value found: Hub_Id__c duplicates value on record with id: {first}",
+        "errorCode": "DUPLICATE_VALUE", "fields": ["Hub_Id__c"]}])
+    missing = api.patch(f"{API}/sobjects/Account/001000000000000AAA", json={"Industry": "x"})
+    assert (missing.status_code, missing.json()) == (404, [{"message": "The requested resource does not exist",
+                                                            "errorCode": "NOT_FOUND"}])
+    emulator.delete("Account", second)
+    gone = api.patch(f"{API}/sobjects/Account/{second}", json={"Industry": "x"})
+    assert (gone.status_code, gone.json()) == (404, [{"message": "entity is deleted", "errorCode": "ENTITY_IS_DELETED",
+                                                      "fields": []}])
+    locked = api.patch(f"{API}/sobjects/Account/{first}", json={"SystemModstamp": "2020-01-01T00:00:00Z"})
+    assert (locked.status_code, locked.json()[0]["errorCode"]) == (400, "INVALID_FIELD_FOR_INSERT_UPDATE")
+    wrong = api.delete(f"{API}/sobjects/Account/{first}")
+    assert (wrong.status_code, wrong.json()[0]["errorCode"]) == (405, "METHOD_NOT_ALLOWED")
+    assert len(emulator.store["Account"]) == 50
+
+
+def test_composite_update_per_record_results(api: httpx.Client, emulator: Emulator) -> None:
+    ids = sorted(emulator.store["Account"])[:3]
+    emulator.delete("Account", ids[2])
+    records = [{"attributes": {"type": "Account"}, "id": ids[0], "Industry": "Advisory"},
+               {"attributes": {"type": "Account"}, "id": ids[1], "Hub_Id__c": "HUB-2"},
+               {"attributes": {"type": "Account"}, "id": ids[2], "Industry": "Advisory"},
+               {"attributes": {"type": "Account"}, "id": "001000000000000AAA", "Industry": "Advisory"},
+               {"attributes": {"type": "Account"}, "id": "not-an-id", "Industry": "Advisory"},
+               {"attributes": {"type": "Account"}, "Industry": "Advisory"}]
+    response = api.patch(f"{API}/composite/sobjects", json={"allOrNone": False, "records": records})
+    assert response.status_code == 200
+    results = response.json()
+    assert results[:2] == [{"id": ids[0], "success": True, "errors": []}, {"id": ids[1], "success": True, "errors": []}]
+    assert [r["errors"][0]["statusCode"] for r in results[2:]] == [
+        "ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "MALFORMED_ID", "MISSING_ARGUMENT"]
+    assert all(r["success"] is False and r["id"] is None for r in results[2:])
+    assert emulator.store["Account"][ids[0]]["Industry"] == "Advisory"
+    assert emulator.store["Account"][ids[1]]["Hub_Id__c"] == "HUB-2"
+    assert len(emulator.store["Account"]) == 50
+
+
+def test_composite_update_all_or_none_and_limits(api: httpx.Client, emulator: Emulator) -> None:
+    ids = sorted(emulator.store["Account"])[:2]
+    before = emulator.store["Account"][ids[0]]["Industry"]
+    results = api.patch(f"{API}/composite/sobjects", json={"allOrNone": True, "records": [
+        {"attributes": {"type": "Account"}, "id": ids[0], "Industry": "Advisory"},
+        {"attributes": {"type": "Account"}, "id": ids[1], "Colour__c": "red"}]}).json()
+    assert [r["errors"][0]["statusCode"] for r in results] == ["ALL_OR_NONE_OPERATION_ROLLED_BACK", "INVALID_FIELD"]
+    assert emulator.store["Account"][ids[0]]["Industry"] == before
+    too_many = api.patch(f"{API}/composite/sobjects", json={"records": [
+        {"attributes": {"type": "Account"}, "id": ids[0]}] * 201})
+    assert (too_many.status_code, too_many.json()[0]["errorCode"]) == (400, "EXCEEDED_ID_LIMIT")
+    untyped = api.patch(f"{API}/composite/sobjects", json={"records": [{"id": ids[0], "Industry": "x"}]})
+    assert (untyped.status_code, untyped.json()[0]["errorCode"]) == (400, "INVALID_TYPE")
