@@ -1,11 +1,11 @@
 """HTTP client for NetSuite SuiteTalk REST: OAuth 2.0 client credentials, SuiteQL, record read, eid upsert, update.
 
-Secrets never sit in ``config``: it names the environment variables that hold them (``client_id_env``,
-``certificate_id_env``, ``private_key_env``). The client assertion is a real JWT (header
+Secrets never sit in ``config``: it names where they are (``client_id_env``, ``certificate_id_env``,
+``private_key_env``, or ``*_file``; see connectors/secrets.py). The client assertion is a real JWT (header
 ``{"typ":"JWT","alg":"PS256","kid":<certificate id>}``, payload ``iss``/``scope``/``aud``/``iat``/``exp``).
-It is signed with PS256 when a private key (PEM) is configured *and* the ``cryptography`` package is
-installed; otherwise its signature part is the placeholder ``base64url("unsigned")``, which only the local
-emulator accepts (it checks structure, not signatures). Neither tokens nor keys are ever logged.
+It is signed with PS256 when a private key (PEM) is configured; otherwise its signature part is the
+placeholder ``base64url("unsigned")``, which only the local emulator accepts (it checks structure, not
+signatures). Neither tokens nor keys are ever logged.
 """
 
 from __future__ import annotations
@@ -13,16 +13,18 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
 
 from connectors.errors import AuthFailed, ConnectorError, RateLimited, Rejected, Unavailable
 from connectors.http import DEFAULT_TIMEOUT, VendorClient, retry_after_seconds
+from connectors.secrets import secret_read
 
 logger = logging.getLogger(__name__)
 
@@ -33,13 +35,8 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def _sign_ps256(message: bytes, private_key_pem: str) -> bytes | None:
-    """RSASSA-PSS/SHA-256 signature, or None when ``cryptography`` is not installed."""
-    try:
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import padding
-    except ImportError:
-        return None
+def _sign_ps256(message: bytes, private_key_pem: str) -> bytes:
+    """RSASSA-PSS/SHA-256 signature."""
     key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
     return key.sign(message, padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32),  # type: ignore[union-attr,call-arg]
                     hashes.SHA256())
@@ -70,25 +67,19 @@ class NetSuiteClient(VendorClient):
         super().__init__(base_url=base_url, timeout=timeout, transport=transport)
         self.config = dict(config)
 
-    def _secret(self, key: str, required: bool = True) -> str | None:
-        name = self.config.get(key)
-        value = os.environ.get(name) if name else None
-        if required and not value:
-            raise AuthFailed(f"NetSuite: environment variable {name or '<' + key + ' not configured>'} is not set")
-        return value
+    def _secret(self, name: str, required: bool = True) -> str | None:
+        return secret_read(self.config, name, platform="NetSuite", required=required)
 
     def client_assertion(self, now: float | None = None) -> str:
         """The signed (or placeholder-signed, see module doc) JWT for the token request."""
         issued = int(time.time() if now is None else now)
-        header = {"typ": "JWT", "alg": "PS256", "kid": self._secret("certificate_id_env")}
-        payload = {"iss": self._secret("client_id_env"), "scope": self.SCOPE,
+        header = {"typ": "JWT", "alg": "PS256", "kid": self._secret("certificate_id")}
+        payload = {"iss": self._secret("client_id"), "scope": self.SCOPE,
                    "aud": str(self.http.base_url).rstrip("/") + self.TOKEN_PATH,
                    "iat": issued, "exp": issued + self.ASSERTION_LIFETIME}
         signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(payload).encode())}"
-        key = self._secret("private_key_env", required=False)
+        key = self._secret("private_key", required=False)
         signature = _sign_ps256(signing_input.encode(), key) if key else None
-        if key and signature is None:
-            logger.warning("netsuite: cryptography is not installed; sending an unsigned client assertion")
         return f"{signing_input}.{b64url(signature or UNSIGNED)}"
 
     def authenticate(self) -> str:

@@ -1,6 +1,6 @@
 """HTTP client for the Salesforce REST API (v62.0): OAuth client credentials, SOQL, replication, upserts, updates.
 
-Secrets never appear in logs or errors: the config names the environment variables that hold them.
+Secrets never appear in logs or errors: the config names where they are (connectors/secrets.py).
 Salesforce answers API calls at the token's ``instance_url``; this client keeps talking to the URL it was
 configured with (no redirects, no hopping), so configure the org's My Domain URL as the base URL.
 """
@@ -8,7 +8,6 @@ configured with (no redirects, no hopping), so configure the org's My Domain URL
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +17,7 @@ import httpx
 
 from connectors.errors import AuthFailed, ConnectorError, RateLimited, Rejected, Retryable, Unavailable
 from connectors.http import DEFAULT_TIMEOUT, VendorClient
+from connectors.secrets import secret_read
 
 logger = logging.getLogger(__name__)
 
@@ -69,19 +69,13 @@ class SalesforceClient(VendorClient):
         self.http.event_hooks["response"].append(self._track_usage)
 
     # -- auth -------------------------------------------------------------------------------------------------
-    def _credential(self, key: str) -> str:
-        name = self.config.get(key)
-        if not name:
-            raise AuthFailed(f"Salesforce config lacks {key!r} (the name of an environment variable)")
-        value = os.environ.get(name)
-        if not value:
-            raise AuthFailed(f"environment variable {name} is not set")
-        return value
+    def _credential(self, name: str) -> str:
+        return secret_read(self.config, name, platform="Salesforce")
 
     def authenticate(self) -> str:
         """OAuth 2.0 client credentials: a new access token (Salesforce issues no refresh token here)."""
-        form = {"grant_type": "client_credentials", "client_id": self._credential("client_id_env"),
-                "client_secret": self._credential("client_secret_env")}
+        form = {"grant_type": "client_credentials", "client_id": self._credential("client_id"),
+                "client_secret": self._credential("client_secret")}
         response = self.post_form(self.TOKEN_URL, form)
         if response.status_code >= 500:
             raise Unavailable(f"POST token: HTTP {response.status_code}", status=response.status_code)

@@ -1,7 +1,7 @@
 """Inbound webhooks: verify, store raw, answer fast; then apply through the same path as a pull.
 
-A platform (or the emulators) signs ``"{timestamp}.{raw body}"`` with HMAC-SHA256 and the secret held in the
-environment variable the connected system's config names (``webhook_secret_env``), and sends
+A platform (or the emulators) signs ``"{timestamp}.{raw body}"`` with HMAC-SHA256 and the secret the
+connected system's config names (``webhook_secret_env`` or ``webhook_secret_file``), and sends
 ``X-Concord-Signature: t=<unix seconds>,v1=<hex>[,v1=<hex>...]`` (several v1 values while a secret is being
 rotated). A timestamp more than 300 s away from now, either way, is refused, so a captured request cannot
 be replayed later; the same event id twice is stored and applied once.
@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,7 +23,9 @@ from django.utils import timezone
 
 from canonical.models import ConnectedSystem
 from connectors.base import Page
+from connectors.errors import AuthFailed
 from connectors.models import Direction, Stream, SyncRun, WebhookEvent, WebhookStatus
+from connectors.secrets import secret_read
 from connectors.services.inbound import connector_for, stream_page_apply
 from hub import correlation
 
@@ -48,9 +49,11 @@ def signature_header(secret: str, body: bytes, *, timestamp: int | None = None) 
 
 
 def _secret(system: ConnectedSystem) -> str:
-    name = system.config.get("webhook_secret_env")
-    secret = os.environ.get(name or "")
-    if not name or not secret:
+    try:
+        secret = secret_read(system.config, "webhook_secret", platform=system.key)
+    except AuthFailed:
+        secret = None
+    if not secret:
         raise WebhookRefused(f"{system.key} takes no webhooks (no webhook secret configured)", status=404)
     return secret
 
