@@ -154,6 +154,8 @@ class Delivery(models.Model):
     last_error = models.TextField(blank=True)
     response = models.JSONField(default=dict, blank=True)
     external_id = models.CharField(max_length=255, blank=True)
+    correlation_id = models.CharField(max_length=64, blank=True,
+                                      help_text="Of the change that caused it; its attempts run under it.")
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 

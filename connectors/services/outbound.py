@@ -6,10 +6,14 @@ relay safe to run twice). A delivery upserts by the hub's id (the platform's ext
 is harmless; a newer version of a record is never overwritten by an older one (the older delivery is
 superseded); failures back off exponentially with jitter, honouring Retry-After, and after MAX_ATTEMPTS the
 delivery becomes a dead letter, which an operator can replay.
+
+A delivery keeps the correlation id of the change that caused it, and every attempt runs under it (logs, the
+platform request's X-Correlation-ID).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 from collections.abc import Iterable, Mapping
@@ -27,6 +31,7 @@ from connectors.base import Upsert
 from connectors.errors import ConnectorError, RateLimited, Retryable
 from connectors.models import Delivery, DeliveryStatus, RelayCursor, Subscription
 from connectors.services.inbound import connector_for
+from hub import correlation
 
 logger = logging.getLogger(__name__)
 
@@ -66,12 +71,14 @@ def outbox_relay(*, limit: int = 1000) -> int:
         events = list(ChangeEvent.objects.filter(position__gt=cursor.position).order_by("position")[:limit])
         subscriptions = list(Subscription.objects.filter(enabled=True, system__enabled=True))
         now = timezone.now()
+        relayed_under = correlation.get() or ""
         for event in events:
             for subscription in subscriptions:
                 if _wanted(subscription, event):
                     _, made = Delivery.objects.get_or_create(
                         change=event, subscription=subscription,
-                        defaults={"record_id": event.record_id, "version": event.version, "next_attempt_at": now},
+                        defaults={"record_id": event.record_id, "version": event.version, "next_attempt_at": now,
+                                  "correlation_id": event.correlation_id or relayed_under},
                     )
                     created += made
             cursor.position = event.position
@@ -96,9 +103,25 @@ def _fields(subscription: Subscription, data: Mapping[str, Any]) -> dict[str, An
     return {k: data.get(k) for k in wanted}
 
 
+def _attempt_conditions(delivery_id: str) -> contextlib.ExitStack | None:
+    """Bind the delivery's correlation id; None when it is not to be tried now (not pending or not due)."""
+    target = (Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING,
+                                      next_attempt_at__lte=timezone.now())
+              .values_list("correlation_id", flat=True).first())
+    if target is None:
+        return None
+    with contextlib.ExitStack() as conditions:
+        conditions.enter_context(correlation.bind(target or correlation.get()))
+        return conditions.pop_all()
+
+
 def delivery_attempt(*, delivery_id: str) -> Delivery | None:
-    """Deliver one pending delivery now (if no other worker holds it). Idempotent."""
-    with transaction.atomic():
+    """Deliver one pending, due delivery now (if no other worker holds it), under the correlation id of its
+    change. Idempotent."""
+    conditions = _attempt_conditions(delivery_id)
+    if conditions is None:
+        return None
+    with conditions, transaction.atomic():
         delivery = (Delivery.objects.select_for_update(skip_locked=True)
                     .select_related("change", "subscription__system")
                     .filter(pk=delivery_id, status=DeliveryStatus.PENDING).first())
@@ -141,6 +164,9 @@ def _failed(delivery: Delivery, error: str, *, retryable: bool, retry_after: flo
     delivery.response = body if isinstance(body, dict) else {"body": body}
     if retryable and delivery.attempts < MAX_ATTEMPTS:
         delivery.next_attempt_at = timezone.now() + timedelta(seconds=backoff_seconds(delivery.attempts, retry_after))
+        logger.info("delivery failed, will retry", extra={"delivery": str(delivery.pk), "attempts": delivery.attempts,
+                                                           "next_attempt_at": delivery.next_attempt_at.isoformat(),
+                                                           "error": error[:300]})
     else:
         delivery.status = DeliveryStatus.DEAD
         logger.warning("delivery dead-lettered", extra={"delivery": str(delivery.pk), "error": error[:300]})
