@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class ConnectorsConfig(AppConfig):
     name = "connectors"
     verbose_name = "Connectors"
+
+    def ready(self) -> None:
+        from connectors.services.breaker import breakers_summary
+        from hub.health import health_section_register
+
+        health_section_register("platforms", breakers_summary)

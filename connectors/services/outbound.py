@@ -8,7 +8,8 @@ superseded); failures back off exponentially with jitter, honouring Retry-After,
 delivery becomes a dead letter, which an operator can replay.
 
 A delivery keeps the correlation id of the change that caused it, and every attempt runs under it (logs, the
-platform request's X-Correlation-ID).
+platform request's X-Correlation-ID). Attempts pass the system's circuit breaker (connectors.services.breaker):
+while it is open, or the platform has asked for a pause, a due delivery waits without spending an attempt.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from canonical.services.golden import source_record_attach, source_record_stage
 from connectors.base import Upsert
 from connectors.errors import ConnectorError, RateLimited, Retryable
 from connectors.models import Delivery, DeliveryStatus, RelayCursor, Subscription
+from connectors.services.breaker import breaker_admit, breaker_watch, systems_held
 from connectors.services.inbound import connector_for
 from hub import correlation
 
@@ -87,8 +89,15 @@ def outbox_relay(*, limit: int = 1000) -> int:
 
 
 def deliveries_due(*, limit: int = 100) -> list[str]:
-    due = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now())
-    return [str(pk) for pk in due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit]]
+    """Pending deliveries whose time has come, oldest first; none for a system whose breaker holds it, but
+    the oldest one of a system whose breaker is ready to probe (one probe, not a stampede)."""
+    now = timezone.now()
+    due = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now).order_by("next_attempt_at")
+    held, probe_due = systems_held(now)
+    ids = list(due.exclude(subscription__system_id__in=held).values_list("pk", flat=True)[:limit])
+    for system_id in probe_due:
+        ids += due.filter(subscription__system_id=system_id).values_list("pk", flat=True)[:1]
+    return [str(pk) for pk in ids]
 
 
 def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
@@ -104,20 +113,27 @@ def _fields(subscription: Subscription, data: Mapping[str, Any]) -> dict[str, An
 
 
 def _attempt_conditions(delivery_id: str) -> contextlib.ExitStack | None:
-    """Bind the delivery's correlation id; None when it is not to be tried now (not pending or not due)."""
+    """Bind the delivery's correlation id and pass its system's breaker; None when it is not to be tried now
+    (not pending or not due any more, or held by the breaker: then no attempt is spent)."""
     target = (Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING,
                                       next_attempt_at__lte=timezone.now())
-              .values_list("correlation_id", flat=True).first())
+              .values_list("subscription__system_id", "correlation_id").first())
     if target is None:
         return None
+    system_id, correlation_id = target
     with contextlib.ExitStack() as conditions:
-        conditions.enter_context(correlation.bind(target or correlation.get()))
+        conditions.enter_context(correlation.bind(correlation_id or correlation.get()))
+        admission = breaker_admit(system_id=system_id)
+        if admission is None:
+            logger.info("delivery held: circuit open or platform throttling", extra={"delivery": delivery_id})
+            return None
+        conditions.enter_context(breaker_watch(admission))
         return conditions.pop_all()
 
 
 def delivery_attempt(*, delivery_id: str) -> Delivery | None:
-    """Deliver one pending, due delivery now (if no other worker holds it), under the correlation id of its
-    change. Idempotent."""
+    """Deliver one pending, due delivery now (if no other worker holds it and its system's breaker lets it
+    through), under the correlation id of its change. Idempotent."""
     conditions = _attempt_conditions(delivery_id)
     if conditions is None:
         return None
@@ -162,6 +178,8 @@ def _failed(delivery: Delivery, error: str, *, retryable: bool, retry_after: flo
             body: Any = None) -> None:
     delivery.last_error = error[:4000]
     delivery.response = body if isinstance(body, dict) else {"body": body}
+    if retry_after is None and isinstance(body, dict) and isinstance(body.get("retry_after"), int | float):
+        retry_after = float(body["retry_after"])  # a per-record result carries the platform's Retry-After here
     if retryable and delivery.attempts < MAX_ATTEMPTS:
         delivery.next_attempt_at = timezone.now() + timedelta(seconds=backoff_seconds(delivery.attempts, retry_after))
         logger.info("delivery failed, will retry", extra={"delivery": str(delivery.pk), "attempts": delivery.attempts,
