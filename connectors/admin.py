@@ -50,7 +50,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
 @admin.action(description="Replay the selected dead letters")
 def replay_dead_letters(modeladmin, request, queryset) -> None:
-    count = deliveries_replay(deliveries=list(queryset))
+    count = deliveries_replay(deliveries=queryset, actor=f"admin:{request.user.get_username()}")
     modeladmin.message_user(request, f"{count} dead letter(s) replayed; the next relay delivers them.")
 
 

@@ -156,6 +156,8 @@ class Delivery(models.Model):
     external_id = models.CharField(max_length=255, blank=True)
     correlation_id = models.CharField(max_length=64, blank=True,
                                       help_text="Of the change that caused it; its attempts run under it.")
+    replays = models.PositiveIntegerField(default=0, help_text="How often it was replayed as a dead letter.")
+    replayed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 

@@ -22,6 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from canonical.models import ChangeEvent, SourceRecord
@@ -206,9 +207,20 @@ def _write_back(delivery: Delivery, upsert: Upsert, external_id: str, attributes
         source_record_attach(source_record=staged, record=record, reason=f"id assigned by {system.key}")
 
 
-def deliveries_replay(*, deliveries: Iterable[Delivery]) -> int:
-    """Give dead letters another run of attempts, now."""
-    ids = [d.pk for d in deliveries if d.status == DeliveryStatus.DEAD]
-    return Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.DEAD).update(
-        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
+def deliveries_replay(*, deliveries: Iterable[Delivery] | QuerySet[Delivery], actor: str = "") -> int:
+    """Give dead letters another run of attempts, now. Returns how many; anything that is not a dead letter
+    is left alone."""
+    if isinstance(deliveries, QuerySet):
+        dead = deliveries.filter(status=DeliveryStatus.DEAD)
+    else:
+        ids = [d.pk for d in deliveries if d.status == DeliveryStatus.DEAD]
+        dead = Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.DEAD)
+    now = timezone.now()
+    count = dead.update(
+        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, last_error="",
+        replays=F("replays") + 1, replayed_at=now,
     )
+    if count:
+        logger.info("dead letters replayed", extra={"count": count, "actor": actor})
+    return count
+

@@ -22,5 +22,5 @@ class Command(BaseCommand):
             dead = dead.filter(pk__in=ids)
         if system:
             dead = dead.filter(subscription__system__key=system)
-        count = deliveries_replay(deliveries=list(dead))
+        count = deliveries_replay(deliveries=dead, actor="manage.py replay")
         self.stdout.write(f"{count} dead letter(s) replayed")
