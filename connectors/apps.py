@@ -6,6 +6,7 @@ class ConnectorsConfig(AppConfig):
     verbose_name = "Connectors"
 
     def ready(self) -> None:
+        from connectors import signals  # noqa: F401 (connects the receivers)
         from connectors.services.breaker import breakers_summary
         from hub.health import health_section_register
 

@@ -22,7 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from canonical.models import ChangeEvent, SourceRecord
@@ -34,6 +34,7 @@ from connectors.errors import ConnectorError, RateLimited, Retryable
 from connectors.models import Delivery, DeliveryStatus, RelayCursor, Subscription
 from connectors.services.breaker import breaker_admit, breaker_watch, systems_held
 from connectors.services.inbound import connector_for
+from connectors.services.relay import outbound_relay_on_commit
 from hub import correlation
 
 logger = logging.getLogger(__name__)
@@ -208,8 +209,8 @@ def _write_back(delivery: Delivery, upsert: Upsert, external_id: str, attributes
 
 
 def deliveries_replay(*, deliveries: Iterable[Delivery] | QuerySet[Delivery], actor: str = "") -> int:
-    """Give dead letters another run of attempts, now. Returns how many; anything that is not a dead letter
-    is left alone."""
+    """Give dead letters another run of attempts, now (relayed as soon as this commits). Returns how many;
+    anything that is not a dead letter is left alone."""
     if isinstance(deliveries, QuerySet):
         dead = deliveries.filter(status=DeliveryStatus.DEAD)
     else:
@@ -222,5 +223,11 @@ def deliveries_replay(*, deliveries: Iterable[Delivery] | QuerySet[Delivery], ac
     )
     if count:
         logger.info("dead letters replayed", extra={"count": count, "actor": actor})
+        outbound_relay_on_commit()
     return count
 
+
+def outbox_pending() -> bool:
+    """Are there committed changes the relay has not fanned out yet (not sequenced, or past its cursor)?"""
+    position = RelayCursor.objects.filter(name="outbound").values_list("position", flat=True).first() or 0
+    return ChangeEvent.objects.filter(Q(position__isnull=True) | Q(position__gt=position)).exists()

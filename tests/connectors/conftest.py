@@ -64,3 +64,6 @@ def netsuite_target(db, serve_wsgi, monkeypatch):
                                 fields=["legal_name", "country"])
     return emulator, system
 
+
+# Child processes (a real Celery worker) that use this test's database: the hub tests' fixtures.
+from tests.hub.conftest import python, service_env  # noqa: E402, F401

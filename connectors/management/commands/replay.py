@@ -7,7 +7,7 @@ from connectors.services.outbound import deliveries_replay
 
 
 class Command(BaseCommand):
-    help = "Give dead-lettered deliveries another run of attempts (they are delivered by the next relay)."
+    help = "Give dead-lettered deliveries another run of attempts (relayed as soon as this commits)."
 
     def add_arguments(self, parser):
         parser.add_argument("ids", nargs="*", help="Delivery ids.")
