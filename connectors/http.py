@@ -1,10 +1,14 @@
-"""The HTTP base every vendor client stands on: timeouts, auth hook, correlation header, error mapping."""
+"""The HTTP base every vendor client stands on: timeouts, auth hook, correlation header, error mapping,
+and a report of how each request ended for whoever watches (the circuit breaker)."""
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -13,6 +17,45 @@ from connectors.errors import AuthFailed, ConnectorError, RateLimited, Rejected,
 from hub import correlation
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+ANSWERED, OUTAGE, THROTTLED = "answered", "outage", "throttled"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one request to a platform ended: ``answered`` (any answer but the two below, 4xx included),
+    ``outage`` (5xx, timeout, connection failure) or ``throttled`` (the platform's rate limit)."""
+
+    kind: str
+    retry_after: float | None = None
+    error: str = ""
+
+
+_watchers: ContextVar[tuple[list[Outcome], ...]] = ContextVar("vendor_request_watchers", default=())
+
+
+@contextlib.contextmanager
+def outcomes() -> Iterator[list[Outcome]]:
+    """Collect the outcome of every platform request made in this context, in order."""
+    seen: list[Outcome] = []
+    token = _watchers.set((*_watchers.get(), seen))
+    try:
+        yield seen
+    finally:
+        _watchers.reset(token)
+
+
+def _report(outcome: Outcome) -> None:
+    for seen in _watchers.get():
+        seen.append(outcome)
+
+
+def outcome_of(error: ConnectorError) -> Outcome:
+    if isinstance(error, RateLimited):
+        return Outcome(THROTTLED, retry_after=error.retry_after, error=str(error))
+    if isinstance(error, Unavailable):
+        return Outcome(OUTAGE, error=str(error))
+    return Outcome(ANSWERED, error=str(error))
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -53,11 +96,14 @@ class VendorClient:
     def post_form(self, url: str, form: Mapping[str, str]) -> httpx.Response:
         """POST a form without the bearer token (token endpoints); transport failures are Unavailable."""
         try:
-            return self.http.post(url, data=dict(form), headers={"Accept": "application/json"})
+            response = self.http.post(url, data=dict(form), headers={"Accept": "application/json"})
         except httpx.TimeoutException as exc:
-            raise Unavailable(f"POST {url}: timed out") from exc
+            raise self._unreachable(Unavailable(f"POST {url}: timed out")) from exc
         except httpx.TransportError as exc:
-            raise Unavailable(f"POST {url}: {exc.__class__.__name__}") from exc
+            raise self._unreachable(Unavailable(f"POST {url}: {exc.__class__.__name__}")) from exc
+        _report(Outcome(OUTAGE, error=f"POST {url}: HTTP {response.status_code}") if response.status_code >= 500
+                else Outcome(ANSWERED))
+        return response
 
     def request(self, method: str, url: str, *, json: Any = None, params: Mapping[str, Any] | None = None,
                 headers: Mapping[str, str] | None = None, reauthenticated: bool = False) -> httpx.Response:
@@ -65,16 +111,24 @@ class VendorClient:
             response = self.http.request(method, url, json=json, params=params,
                                          headers={**self.headers(), **(headers or {})})
         except httpx.TimeoutException as exc:
-            raise Unavailable(f"{method} {url}: timed out") from exc
+            raise self._unreachable(Unavailable(f"{method} {url}: timed out")) from exc
         except httpx.TransportError as exc:
-            raise Unavailable(f"{method} {url}: {exc.__class__.__name__}") from exc
+            raise self._unreachable(Unavailable(f"{method} {url}: {exc.__class__.__name__}")) from exc
         if response.status_code == 401 and not reauthenticated:
             # Sessions expire; mint a new token once and try again.
             self.token = None
             return self.request(method, url, json=json, params=params, headers=headers, reauthenticated=True)
         if response.status_code >= 400:
-            raise self.map_error(response)
+            error = self.map_error(response)
+            _report(outcome_of(error))
+            raise error
+        _report(Outcome(ANSWERED))
         return response
+
+    @staticmethod
+    def _unreachable(error: Unavailable) -> Unavailable:
+        _report(Outcome(OUTAGE, error=str(error)))
+        return error
 
     def map_error(self, response: httpx.Response) -> ConnectorError:
         body = _body(response)

@@ -154,6 +154,10 @@ class Delivery(models.Model):
     last_error = models.TextField(blank=True)
     response = models.JSONField(default=dict, blank=True)
     external_id = models.CharField(max_length=255, blank=True)
+    correlation_id = models.CharField(max_length=64, blank=True,
+                                      help_text="Of the change that caused it; its attempts run under it.")
+    replays = models.PositiveIntegerField(default=0, help_text="How often it was replayed as a dead letter.")
+    replayed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
@@ -174,3 +178,39 @@ class RelayCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.position}"
+
+
+class BreakerState(models.TextChoices):
+    CLOSED = "closed", "Closed (delivering)"
+    OPEN = "open", "Open (platform down: nothing is sent until the cool-down ends)"
+    HALF_OPEN = "half_open", "Half-open (one probe in flight)"
+
+
+class CircuitBreaker(models.Model):
+    """Whether the hub is talking to a connected system right now, shared by every worker.
+
+    Consecutive outages (5xx, timeouts, connection failures) open it; while open, the system's deliveries
+    and pulls wait without spending attempts. When the cool-down ends one probe goes through (half-open):
+    an answer closes it, an outage opens it again for twice as long. A 429 is the platform asking for a
+    pause, not an outage: ``throttled_until`` holds the system until its Retry-After has passed.
+    No row: closed.
+    """
+
+    system = models.OneToOneField("canonical.ConnectedSystem", on_delete=models.CASCADE, primary_key=True,
+                                  related_name="circuit_breaker")
+    state = models.CharField(max_length=16, choices=BreakerState.choices, default=BreakerState.CLOSED)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    trips = models.PositiveIntegerField(default=0, help_text="Openings since it last closed (the cool-down doubles).")
+    opened_at = models.DateTimeField(null=True, blank=True)
+    next_probe_at = models.DateTimeField(
+        null=True, blank=True, help_text="Open: when the cool-down ends. Half-open: when the probe's lease ends.")
+    throttled_until = models.DateTimeField(null=True, blank=True, help_text="The platform's Retry-After.")
+    last_error = models.TextField(blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["system__key"]
+
+    def __str__(self) -> str:
+        return f"{self.system_id}: {self.state}"

@@ -6,8 +6,10 @@ from celery import shared_task
 
 from connectors.errors import RateLimited, Retryable
 from connectors.models import Direction, Stream
+from connectors.services.breaker import breaker_admit, breaker_watch
 from connectors.services.inbound import StreamBusy, stream_sync
-from connectors.services.outbound import deliveries_due, delivery_attempt, outbox_relay
+from connectors.services.outbound import deliveries_due, delivery_attempt, outbox_pending, outbox_relay
+from connectors.services.relay import outbound_relay_soon, outbound_relay_started
 from connectors.services.webhooks import webhook_process
 
 logger = logging.getLogger(__name__)
@@ -20,10 +22,16 @@ MAX_BACKOFF_S = 600
 @shared_task(name="connectors.tasks.inbound_stream_sync_task", bind=True, acks_late=True, ignore_result=True,
              max_retries=MAX_RETRIES)
 def inbound_stream_sync_task(self, stream_id: str, full: bool = False) -> int:
-    """Pull one stream. A stream busy elsewhere is skipped (the other worker is doing the work)."""
+    """Pull one stream. A stream busy elsewhere is skipped (the other worker is doing the work), and so is a
+    system whose circuit breaker is open (beat pulls it again; one pull may be the breaker's probe)."""
     stream = Stream.objects.select_related("system").get(pk=stream_id)
+    admission = breaker_admit(system_id=stream.system_id)
+    if admission is None:
+        logger.info("stream held: circuit open or platform throttling", extra={"stream": stream_id})
+        return 0
     try:
-        run = stream_sync(stream=stream, full=full)
+        with breaker_watch(admission):
+            run = stream_sync(stream=stream, full=full)
     except StreamBusy:
         logger.info("stream busy, skipped", extra={"stream": stream_id})
         return 0
@@ -52,10 +60,14 @@ def inbound_webhook_process_task(event_id: str) -> str:
 
 @shared_task(name="connectors.tasks.outbound_relay_task", acks_late=True, ignore_result=True)
 def outbound_relay_task() -> int:
-    """Fan new golden changes out into deliveries, then deliver what is due (run by beat)."""
+    """Fan new golden changes out into deliveries, then deliver what is due. Enqueued after each commit
+    that changed golden records (connectors.services.relay), and run by beat as the net."""
+    outbound_relay_started()
     created = outbox_relay()
     for delivery_id in deliveries_due():
         outbound_delivery_task.delay(delivery_id)
+    if outbox_pending():  # more than one batch, or changes another sequencer was still numbering
+        outbound_relay_soon(countdown=1)
     return created
 
 

@@ -1,6 +1,11 @@
-"""``/healthz``: is the database reachable, is Redis reachable. 200 when both are, 503 otherwise."""
+"""``/healthz``: is the database reachable, is Redis reachable. 200 when both are, 503 otherwise.
+
+Other apps may add informational sections (the connectors report their circuit breakers): a platform
+being down is not the hub being down, so those never change the status.
+"""
 
 import logging
+from collections.abc import Callable
 
 import redis
 from django.conf import settings
@@ -10,6 +15,21 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 logger = logging.getLogger(__name__)
+
+_sections: dict[str, Callable[[], dict]] = {}
+
+
+def health_section_register(name: str, report: Callable[[], dict]) -> None:
+    """Add ``name: report()`` to every /healthz answer (keep it cheap: orchestrators poll it)."""
+    _sections[name] = report
+
+
+def _section(name: str, report: Callable[[], dict]) -> dict:
+    try:
+        return report()
+    except Exception as exc:
+        logger.warning("health: section failed", extra={"section": name, "error": str(exc)[:300]})
+        return {"status": "unknown", "error": exc.__class__.__name__}
 
 
 def _database() -> dict:
@@ -38,4 +58,6 @@ def _redis() -> dict:
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _database(), "redis": _redis()}
     healthy = all(c["status"] == "ok" for c in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "degraded", "checks": checks}, status=200 if healthy else 503)
+    body = {"status": "ok" if healthy else "degraded", "checks": checks}
+    body.update({name: _section(name, report) for name, report in _sections.items()})
+    return JsonResponse(body, status=200 if healthy else 503)

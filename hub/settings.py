@@ -1,6 +1,7 @@
 """Concord settings: one module, configured from environment variables only (12-factor).
 
-Sections: environment, core, apps, database, cache and broker, REST API, Celery, security, logging.
+Sections: environment, core, apps, database, cache and broker, REST API, Celery, connectors, security,
+logging.
 Every variable is documented in README.md ("Configuration").
 """
 
@@ -240,6 +241,16 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- connectors --------------------------------------------------------------------------------
+
+# Circuit breaker per connected system (connectors.services.breaker): opens after this many consecutive
+# outages (5xx, timeouts, connection failures), more than one delivery's attempts, so a single record the
+# platform keeps failing on cannot open it alone; stays open for the cool-down, which doubles after each
+# failed probe up to the maximum.
+CONCORD_BREAKER_THRESHOLD = env_int("CONCORD_BREAKER_THRESHOLD", 10)
+CONCORD_BREAKER_COOLDOWN_S = env_int("CONCORD_BREAKER_COOLDOWN_S", 60)
+CONCORD_BREAKER_COOLDOWN_MAX_S = env_int("CONCORD_BREAKER_COOLDOWN_MAX_S", 900)
 
 # --- security ----------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("hooks/", include("connectors.api.urls")),
     path("api/v1/", include("canonical.api.urls")),
     path("api/v1/", include("stewardship.api.urls")),
+    path("api/v1/", include("connectors.api.v1_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("admin/", admin.site.urls),

@@ -6,10 +6,15 @@ relay safe to run twice). A delivery upserts by the hub's id (the platform's ext
 is harmless; a newer version of a record is never overwritten by an older one (the older delivery is
 superseded); failures back off exponentially with jitter, honouring Retry-After, and after MAX_ATTEMPTS the
 delivery becomes a dead letter, which an operator can replay.
+
+A delivery keeps the correlation id of the change that caused it, and every attempt runs under it (logs, the
+platform request's X-Correlation-ID). Attempts pass the system's circuit breaker (connectors.services.breaker):
+while it is open, or the platform has asked for a pause, a due delivery waits without spending an attempt.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 from collections.abc import Iterable, Mapping
@@ -17,6 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from canonical.models import ChangeEvent, SourceRecord
@@ -26,7 +32,10 @@ from canonical.services.golden import source_record_attach, source_record_stage
 from connectors.base import Connector, Upsert
 from connectors.errors import ConnectorError, RateLimited, Retryable
 from connectors.models import Delivery, DeliveryStatus, RelayCursor, Subscription
+from connectors.services.breaker import breaker_admit, breaker_watch, systems_held
 from connectors.services.inbound import connector_for
+from connectors.services.relay import outbound_relay_on_commit
+from hub import correlation
 
 logger = logging.getLogger(__name__)
 
@@ -74,12 +83,14 @@ def outbox_relay(*, limit: int = 1000) -> int:
         events = list(ChangeEvent.objects.filter(position__gt=cursor.position).order_by("position")[:limit])
         subscriptions = list(Subscription.objects.filter(enabled=True, system__enabled=True))
         now = timezone.now()
+        relayed_under = correlation.get() or ""
         for event in events:
             for subscription in subscriptions:
                 if _wanted(subscription, event):
                     _, made = Delivery.objects.get_or_create(
                         change=event, subscription=subscription,
-                        defaults={"record_id": event.record_id, "version": event.version, "next_attempt_at": now},
+                        defaults={"record_id": event.record_id, "version": event.version, "next_attempt_at": now,
+                                  "correlation_id": event.correlation_id or relayed_under},
                     )
                     created += made
             cursor.position = event.position
@@ -88,8 +99,15 @@ def outbox_relay(*, limit: int = 1000) -> int:
 
 
 def deliveries_due(*, limit: int = 100) -> list[str]:
-    due = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now())
-    return [str(pk) for pk in due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit]]
+    """Pending deliveries whose time has come, oldest first; none for a system whose breaker holds it, but
+    the oldest one of a system whose breaker is ready to probe (one probe, not a stampede)."""
+    now = timezone.now()
+    due = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now).order_by("next_attempt_at")
+    held, probe_due = systems_held(now)
+    ids = list(due.exclude(subscription__system_id__in=held).values_list("pk", flat=True)[:limit])
+    for system_id in probe_due:
+        ids += due.filter(subscription__system_id=system_id).values_list("pk", flat=True)[:1]
+    return [str(pk) for pk in ids]
 
 
 def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
@@ -104,9 +122,32 @@ def _fields(subscription: Subscription, data: Mapping[str, Any]) -> dict[str, An
     return {k: data.get(k) for k in wanted}
 
 
+def _attempt_conditions(delivery_id: str) -> contextlib.ExitStack | None:
+    """Bind the delivery's correlation id and pass its system's breaker; None when it is not to be tried now
+    (not pending or not due any more, or held by the breaker: then no attempt is spent)."""
+    target = (Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING,
+                                      next_attempt_at__lte=timezone.now())
+              .values_list("subscription__system_id", "correlation_id").first())
+    if target is None:
+        return None
+    system_id, correlation_id = target
+    with contextlib.ExitStack() as conditions:
+        conditions.enter_context(correlation.bind(correlation_id or correlation.get()))
+        admission = breaker_admit(system_id=system_id)
+        if admission is None:
+            logger.info("delivery held: circuit open or platform throttling", extra={"delivery": delivery_id})
+            return None
+        conditions.enter_context(breaker_watch(admission))
+        return conditions.pop_all()
+
+
 def delivery_attempt(*, delivery_id: str) -> Delivery | None:
-    """Deliver one pending delivery now (if no other worker holds it). Idempotent."""
-    with transaction.atomic():
+    """Deliver one pending, due delivery now (if no other worker holds it and its system's breaker lets it
+    through), under the correlation id of its change. Idempotent."""
+    conditions = _attempt_conditions(delivery_id)
+    if conditions is None:
+        return None
+    with conditions, transaction.atomic():
         delivery = (Delivery.objects.select_for_update(skip_locked=True)
                     .select_related("change", "subscription__system")
                     .filter(pk=delivery_id, status=DeliveryStatus.PENDING).first())
@@ -147,8 +188,13 @@ def _failed(delivery: Delivery, error: str, *, retryable: bool, retry_after: flo
             body: Any = None) -> None:
     delivery.last_error = error[:4000]
     delivery.response = body if isinstance(body, dict) else {"body": body}
+    if retry_after is None and isinstance(body, dict) and isinstance(body.get("retry_after"), int | float):
+        retry_after = float(body["retry_after"])  # a per-record result carries the platform's Retry-After here
     if retryable and delivery.attempts < MAX_ATTEMPTS:
         delivery.next_attempt_at = timezone.now() + timedelta(seconds=backoff_seconds(delivery.attempts, retry_after))
+        logger.info("delivery failed, will retry", extra={"delivery": str(delivery.pk), "attempts": delivery.attempts,
+                                                           "next_attempt_at": delivery.next_attempt_at.isoformat(),
+                                                           "error": error[:300]})
     else:
         delivery.status = DeliveryStatus.DEAD
         logger.warning("delivery dead-lettered", extra={"delivery": str(delivery.pk), "error": error[:300]})
@@ -179,9 +225,26 @@ def _write_back(delivery: Delivery, upsert: Upsert, external_id: str, attributes
         source_record_attach(source_record=staged, record=record, reason=f"id assigned by {system.key}")
 
 
-def deliveries_replay(*, deliveries: Iterable[Delivery]) -> int:
-    """Give dead letters another run of attempts, now."""
-    ids = [d.pk for d in deliveries if d.status == DeliveryStatus.DEAD]
-    return Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.DEAD).update(
-        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
+def deliveries_replay(*, deliveries: Iterable[Delivery] | QuerySet[Delivery], actor: str = "") -> int:
+    """Give dead letters another run of attempts, now (relayed as soon as this commits). Returns how many;
+    anything that is not a dead letter is left alone."""
+    if isinstance(deliveries, QuerySet):
+        dead = deliveries.filter(status=DeliveryStatus.DEAD)
+    else:
+        ids = [d.pk for d in deliveries if d.status == DeliveryStatus.DEAD]
+        dead = Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.DEAD)
+    now = timezone.now()
+    count = dead.update(
+        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, last_error="",
+        replays=F("replays") + 1, replayed_at=now,
     )
+    if count:
+        logger.info("dead letters replayed", extra={"count": count, "actor": actor})
+        outbound_relay_on_commit()
+    return count
+
+
+def outbox_pending() -> bool:
+    """Are there committed changes the relay has not fanned out yet (not sequenced, or past its cursor)?"""
+    position = RelayCursor.objects.filter(name="outbound").values_list("position", flat=True).first() or 0
+    return ChangeEvent.objects.filter(Q(position__isnull=True) | Q(position__gt=position)).exists()

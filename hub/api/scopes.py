@@ -1,4 +1,4 @@
-"""API scopes: what a consuming system's token may read. One scope per resource."""
+"""API scopes: what a consuming system's token may read or do. One scope per resource or action."""
 
 READ_CLIENTS = "read:clients"
 READ_ENGAGEMENTS = "read:engagements"
@@ -9,6 +9,8 @@ READ_SYSTEMS = "read:systems"
 STEWARD_READ = "steward:read"
 STEWARD_WRITE = "steward:write"
 MATCH_RULES_WRITE = "match_rules:write"
+SYNC_READ = "sync:read"
+SYNC_REPLAY = "sync:replay"
 
 ALL = {
     READ_CLIENTS: "Client golden records, their sources, history and changes",
@@ -20,6 +22,8 @@ ALL = {
     STEWARD_READ: "Steward tasks, potential matches, match decisions and match rules",
     STEWARD_WRITE: "Merge, unmerge, not-a-match; claiming, deciding and commenting on steward tasks",
     MATCH_RULES_WRITE: "Dry-run and apply changes to match rules",
+    SYNC_READ: "Outbound deliveries (attempts, the platform's answers, dead letters) and circuit breakers",
+    SYNC_REPLAY: "Replay dead-lettered deliveries",
 }
 
 # The scope that guards each entity type (used by the change feed and crosswalk lookups).

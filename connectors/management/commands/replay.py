@@ -7,7 +7,7 @@ from connectors.services.outbound import deliveries_replay
 
 
 class Command(BaseCommand):
-    help = "Give dead-lettered deliveries another run of attempts (they are delivered by the next relay)."
+    help = "Give dead-lettered deliveries another run of attempts (relayed as soon as this commits)."
 
     def add_arguments(self, parser):
         parser.add_argument("ids", nargs="*", help="Delivery ids.")
@@ -22,5 +22,5 @@ class Command(BaseCommand):
             dead = dead.filter(pk__in=ids)
         if system:
             dead = dead.filter(subscription__system__key=system)
-        count = deliveries_replay(deliveries=list(dead))
+        count = deliveries_replay(deliveries=dead, actor="manage.py replay")
         self.stdout.write(f"{count} dead letter(s) replayed")
