@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from stewardship.services.exceptions import business_exceptions_check
 from stewardship.services.quality import quality_feed_follow
 from stewardship.services.sweeps import potential_match_tasks_sync, sync_failure_tasks_sync
 
@@ -13,3 +14,8 @@ def steward_queues_sweep_task() -> dict[str, dict[str, int]]:
     return {"potential_match": potential_match_tasks_sync(), "sync_failure": sync_failure_tasks_sync(),
             "data_quality": quality_feed_follow()}
 
+
+@shared_task(name="stewardship.tasks.business_exceptions_check_task", acks_late=True, ignore_result=True)
+def business_exceptions_check_task() -> dict[str, dict[str, int]]:
+    """Run the business-exception rules as of today (run by beat, hourly)."""
+    return business_exceptions_check()

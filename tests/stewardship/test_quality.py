@@ -406,15 +406,23 @@ def _open_by_rule(output: str) -> dict[str, int]:
     return {m.group(1): int(m.group(2)) for m in rows if m and m.group(1) != "rule"}
 
 
-def test_the_command_on_the_demo(db):
+def test_the_commands_on_the_demo(db):
     # given: a small demo book (12 clients), as make run loads it
     call_command("load_demo", "--clients", "12", stdout=StringIO())
-    quality = StringIO()
+    quality, exceptions = StringIO(), StringIO()
 
     # when
     call_command("check_quality", "--feed", stdout=quality)
+    call_command("check_exceptions", "--as-of", "2026-11-25", stdout=exceptions)
 
     # then
     open_quality = {code: n for code, n in _open_by_rule(quality.getvalue()).items() if n}
     assert open_quality == {"client-tax-id-checksum": 10}
     assert quality.getvalue().splitlines()[-1] == "open data-quality tasks: 10"
+    found = {line.split()[0]: int(line.split()[2]) for line in exceptions.getvalue().splitlines()[1:]}
+    assert found == {"approved-time-not-billed": 3, "client-attributes-disagree": 8,
+                     "closed-won-without-psa-project": 0, "forecast-not-delivered-to-fpa": 0,
+                     "milestone-completed-not-invoiced": 0, "project-awaiting-erp-activation": 0}
+    tasks = StewardTask.objects.filter(kind=TaskKind.BUSINESS_EXCEPTION)
+    assert tasks.count() == 11 and not tasks.filter(amount__isnull=True).exists()
+    assert not tasks.filter(currency="").exists()
