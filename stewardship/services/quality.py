@@ -294,10 +294,30 @@ def _parents(events: list[dict[str, Any]]) -> dict[str, set[Any]]:
     return changed
 
 
+def _awaiting_a_source(rules: RuleSet) -> dict[str, set[Any]]:
+    """Records with an open has_active_source task. A copy coming back restores the record's sources, but when it
+    holds the values the record already has, no golden change (and so no change event) says so: these records
+    are re-checked on every run rather than waiting for the next on-demand check."""
+    codes = {rule.code: entity_type for entity_type, specs in rules.runnable.items() for rule in specs
+             if rule.kind == dq.HAS_ACTIVE_SOURCE}
+    waiting: dict[str, set[Any]] = defaultdict(set)
+    if not codes:
+        return waiting
+    prefixes = Q()
+    for code in codes:
+        prefixes |= Q(cause_key__startswith=cause_key(code, ""))
+    for key, record_ids in (StewardTask.objects.filter(prefixes, kind=TaskKind.DATA_QUALITY,
+                                                       status__in=ACTIVE_STATUSES)
+                            .values_list("cause_key", "record_ids")):
+        waiting[codes[key[len(PREFIX):].partition(":")[0]]].update(record_ids)
+    return waiting
+
+
 def quality_feed_follow(*, limit: int = FEED_BATCH) -> dict[str, int]:
     """Check the records changed since the last call (and the parents their cross-entity rules read), then
     move the feed cursor past them. One batch of ``limit`` change events per call; a second concurrent
-    caller returns at once. Also resolves the tasks of retired rules."""
+    caller returns at once. Records waiting for a source are re-checked too (see _awaiting_a_source), and
+    the tasks of retired rules are resolved."""
     change_events_sequence()
     FeedCursor.objects.get_or_create(name=FEED)
     rules = quality_rules_load()
@@ -308,7 +328,10 @@ def quality_feed_follow(*, limit: int = FEED_BATCH) -> dict[str, int]:
         events = list(ChangeEvent.objects.filter(position__gt=cursor.position).order_by("position")
                       .values("id", "position", "entity_type", "record_id", "version", "operation",
                               "changed_fields")[:limit])
-        result = _check_targets(_parents(events), rules) if events else QualityResult()
+        targets = _parents(events) if events else defaultdict(set)
+        for entity_type, pks in _awaiting_a_source(rules).items():
+            targets[entity_type] |= pks
+        result = _check_targets(targets, rules)
         if events:
             cursor.position = events[-1]["position"]
             cursor.save(update_fields=["position"])

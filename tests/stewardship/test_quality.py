@@ -9,7 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from canonical.models import ChangeEvent, Client, ConnectedSystem
+from canonical.models import ChangeEvent, Client, ConnectedSystem, Engagement
 from canonical.registry import model_for
 from canonical.services.golden import (
     golden_record_create,
@@ -329,6 +329,30 @@ def test_a_client_left_with_no_active_source_is_deactivated_opens_a_task_and_res
     task.refresh_from_db()
     assert Client.objects.get(pk=client.pk).status == "active"
     assert restored["resolved"] == 1 and task.status == TaskStatus.RESOLVED
+
+
+def test_a_record_waiting_for_a_source_is_rechecked_even_when_its_copy_returns_without_a_golden_change(
+        only_rules):
+    # given: an engagement whose only copy the PSA deleted (engagements have no inactive status to flip)
+    only_rules("engagement-has-active-source")
+    client = arrive("client", "c-1", **client_attrs())
+    attrs = engagement_attrs(client)
+    engagement = arrive("engagement", "e-1", system="certinia", **attrs)
+    source_record_mark_deleted(system=ConnectedSystem.objects.get(key="certinia"), object_type="job",
+                               external_id="e-1")
+    quality_feed_follow()
+    task = dq_tasks().get()
+    events = ChangeEvent.objects.count()
+
+    # when: the PSA restores the same copy: the golden record's values do not change, so no change event
+    arrive("engagement", "e-1", system="certinia", **attrs)
+    followed = quality_feed_follow()
+
+    # then
+    task.refresh_from_db()
+    assert ChangeEvent.objects.count() == events and Engagement.objects.get(pk=engagement.pk).status == "active"
+    assert (followed["events"], followed["checked"], followed["resolved"]) == (0, 1, 1)
+    assert task.status == TaskStatus.RESOLVED
 
 
 def test_disabling_a_rule_resolves_its_tasks_on_the_next_run_and_enabling_it_reopens_them(only_rules):
