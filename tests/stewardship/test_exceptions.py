@@ -254,6 +254,10 @@ def test_the_command_runs_the_named_rules_as_of_a_day_and_shows_the_money_at_sta
     assert lines[1].split() == ["milestone-completed-not-invoiced", "14", "2", "2", "0", "2", "GBP", "32,500.50"]
     assert BusinessExceptionRule.objects.get(code="milestone-completed-not-invoiced").last_run_at is not None
     assert BusinessExceptionRule.objects.get(code="approved-time-not-billed").last_run_at is None
+    BusinessExceptionRule(code="unbilled-expenses", name="Unbilled expenses", kind="expenses_not_billed").save()
+    odd = StringIO()
+    call_command("check_exceptions", "--rule", "unbilled-expenses", stdout=odd)
+    assert odd.getvalue().splitlines()[1].endswith("(cannot run: unknown kind 'expenses_not_billed')")
     with pytest.raises(CommandError, match="no such rule: nope"):
         call_command("check_exceptions", "--rule", "nope")
 

@@ -7,7 +7,7 @@ from django.db.models import Count, Sum
 
 from stewardship.models import BusinessExceptionRule, StewardTask, TaskKind
 from stewardship.models.tasks import ACTIVE_STATUSES
-from stewardship.services.exceptions import business_exceptions_check, cause_key
+from stewardship.services.exceptions import LOADERS, business_exceptions_check, cause_key
 
 
 class Command(BaseCommand):
@@ -35,5 +35,7 @@ class Command(BaseCommand):
                               active.exclude(amount__isnull=True).values("currency").annotate(total=Sum("amount"))
                               .order_by("currency"))
             state = "" if rule.enabled else "  (disabled)"
+            if rule.enabled and rule.kind not in LOADERS:
+                state = f"  (cannot run: unknown kind {rule.kind!r})"
             self.stdout.write(f"{rule.code:36} {rule.grace_days:>5} {result['findings']:>5} {result['opened']:>6} "
                               f"{result['resolved']:>8} {active.aggregate(n=Count('pk'))['n']:>5}  {stake}{state}")
