@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from canonical.admin import ReadOnlyHistoryAdmin
 from stewardship.admin.access import WORK, can, require
 from stewardship.admin.display import console_context
+from stewardship.admin.history import bulk_history
 from stewardship.models import BulkAction
 from stewardship.services.bulk import bulk_action_undo
 from stewardship.services.tasks import TaskStateError
@@ -70,7 +71,8 @@ class BulkActionAdmin(ReadOnlyHistoryAdmin):
         require(request, WORK)
         if request.method == "POST":
             try:
-                bulk_action_undo(bulk=bulk, user=request.user)
+                with bulk_history():
+                    bulk_action_undo(bulk=bulk, user=request.user)
             except TaskStateError as exc:
                 messages.error(request, str(exc))
             else:

@@ -24,6 +24,7 @@ class BusinessExceptionRuleAdmin(GuardedHistoryAdmin):
 @admin.register(TaskSLA)
 class TaskSLAAdmin(GuardedHistoryAdmin):
     list_display = ["kind", "hours", "default_priority"]
+    readonly_fields = ["kind"]
 
     def has_add_permission(self, request) -> bool:
         return False
