@@ -2,9 +2,11 @@
 potential match waiting in its queue, and a delivery the platform refused until it was dead-lettered."""
 
 import datetime as dt
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from canonical.models import Client
 from canonical.services.golden import source_record_stage
@@ -16,6 +18,7 @@ from hub import correlation
 from stewardship.models import StewardTask, TaskKind
 from stewardship.services.console import sync_failure_tasks_refresh
 from stewardship.services.sweeps import potential_match_tasks_sync
+from stewardship.services.tasks import steward_task_raise
 from tests.factories.canonical import ConnectedSystemFactory, potential_match_pair
 
 PASSWORD = "correct horse battery staple"
@@ -73,3 +76,25 @@ def dead_letter(serve_wsgi, monkeypatch) -> tuple:
 
 def hub_accounts(emulator) -> dict:
     return {r["Hub_Id__c"]: r for r in emulator.store["Account"].values() if r.get("Hub_Id__c")}
+
+
+def task(kind: str = TaskKind.DATA_QUALITY, key: str = "dq:1", title: str = "Country missing", **values) -> StewardTask:
+    """A task raised the way the rule sweeps raise them."""
+    return steward_task_raise(kind=kind, cause_key=key, title=title, **values)[0]
+
+
+def overdue(task: StewardTask, hours: int = 5) -> StewardTask:
+    """Time has passed: the task's due date is ``hours`` ago (arranged in the database, as a clock would)."""
+    StewardTask.objects.filter(pk=task.pk).update(due_at=timezone.now() - timedelta(hours=hours))
+    task.refresh_from_db()
+    return task
+
+
+def aged(task: StewardTask, days: int) -> StewardTask:
+    StewardTask.objects.filter(pk=task.pk).update(created_at=timezone.now() - timedelta(days=days))
+    task.refresh_from_db()
+    return task
+
+
+def changelist_action(action: str, *tasks, **data) -> dict:
+    return {"action": action, "_selected_action": [str(t.pk) for t in tasks], **data}
