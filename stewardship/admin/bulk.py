@@ -19,11 +19,26 @@ from stewardship.services.bulk import bulk_action_undo
 from stewardship.services.tasks import TaskStateError
 
 
+class UndoneFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("done", "Done"), ("undone", "Undone")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "done":
+            return queryset.filter(undone_at__isnull=True)
+        if self.value() == "undone":
+            return queryset.filter(undone_at__isnull=False)
+        return queryset
+
+
 @admin.register(BulkAction)
 class BulkActionAdmin(ReadOnlyHistoryAdmin):
-    list_display = ["created_at", "action", "item_count", "reason", "actor_name", "state", "undo"]
+    list_display = ["created_at", "action", "items_done", "reason", "by", "state", "undo"]
     list_display_links = ["created_at"]
-    list_filter = ["action", ("undone_at", admin.EmptyFieldListFilter)]
+    list_filter = ["action", UndoneFilter]
     search_fields = ["reason", "actor_name"]
     readonly_fields = ["action", "actor_name", "reason", "item_count", "created_at", "undone_at", "undone_by_name",
                        "items"]
@@ -35,6 +50,17 @@ class BulkActionAdmin(ReadOnlyHistoryAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    @admin.display(description="items", ordering="item_count")
+    def items_done(self, bulk: BulkAction) -> int:
+        return bulk.item_count
+
+    @admin.display(description="by", ordering="actor_name")
+    def by(self, bulk: BulkAction) -> str:
+        return bulk.actor_name
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        return super().changelist_view(request, {"title": "Bulk actions", **(extra_context or {})})
 
     @admin.display(description="state", ordering="undone_at")
     def state(self, bulk: BulkAction) -> str:

@@ -138,8 +138,9 @@ class DomainFilter(admin.SimpleListFilter):
     parameter_name = "domain"
 
     def lookups(self, request, model_admin):
-        domains = model_admin.model.objects.exclude(domain="").values_list("domain", flat=True).distinct()
-        return [(d, d.replace("_", " ").capitalize()) for d in sorted(domains)]
+        domains = (model_admin.model.objects.exclude(domain="").order_by("domain")
+                   .values_list("domain", flat=True).distinct())
+        return [(d, d.replace("_", " ").capitalize()) for d in domains]
 
     def queryset(self, request, queryset: QuerySet) -> QuerySet:
         return queryset.filter(domain=self.value()) if self.value() else queryset

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.text import capfirst
 
 from canonical.admin import (
     ClientAdmin,
@@ -41,9 +42,14 @@ def _url(model: type[models.Model], view: str, *args: Any) -> str:
 
 def _form_field(field: models.Field) -> forms.Field:
     if field.is_relation:
-        return forms.CharField(required=not field.null, max_length=24, label=field.verbose_name,
-                               help_text=f"Golden id of the {field.related_model._meta.verbose_name}.")
-    return field.formfield()
+        form_field = forms.CharField(required=not field.null, max_length=24,
+                                     help_text=f"Golden id of the {field.related_model._meta.verbose_name}.")
+    else:
+        form_field = field.formfield()
+    form_field.label = capfirst(field.verbose_name)
+    if isinstance(form_field.widget, forms.TextInput):
+        form_field.widget.attrs.setdefault("class", "vTextField")
+    return form_field
 
 
 class ProposeForm(forms.Form):
@@ -90,7 +96,8 @@ def _shown(record: models.Model, attribute: str, value: Any) -> str:
 
 class OverrideForm(forms.Form):
     attribute = forms.ChoiceField()
-    value = forms.CharField(max_length=255, required=False, help_text="Leave empty to pin an empty value.")
+    value = forms.CharField(max_length=255, required=False, help_text="Leave empty to pin an empty value.",
+                            widget=forms.TextInput(attrs={"class": "vTextField"}))
     reason = forms.CharField(max_length=300, widget=forms.TextInput(attrs={"size": 60}),
                              help_text="Why: kept with every override and in history.")
 
@@ -98,10 +105,11 @@ class OverrideForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.model = model
         sensitive = SENSITIVE.get(model.ENTITY_TYPE, frozenset())
-        note = " (sensitive: propose the edit instead)"
+        plain = [a for a in model.SURVIVED_ATTRIBUTES if not model._meta.get_field(a).is_relation]
+        label = lambda a: capfirst(model._meta.get_field(a).verbose_name)  # noqa: E731
         self.fields["attribute"].choices = [
-            (a, f"{model._meta.get_field(a).verbose_name}{note if a in sensitive else ''}")
-            for a in model.SURVIVED_ATTRIBUTES if not model._meta.get_field(a).is_relation
+            ("Attributes", [(a, label(a)) for a in plain if a not in sensitive]),
+            ("Sensitive: propose the edit instead", [(a, label(a)) for a in plain if a in sensitive]),
         ]
 
     def clean(self):
@@ -131,9 +139,14 @@ def bulk_override(modeladmin, request: HttpRequest, queryset):
         return None
     return TemplateResponse(request, "admin/stewardship/golden/bulk_override.html", {
         **modeladmin.admin_site.each_context(request), "opts": modeladmin.model._meta,
-        "title": f"Override an attribute on {queryset.count()} {modeladmin.model._meta.verbose_name_plural}",
+        "title": f"Override an attribute on {_count(queryset)}",
         "records": queryset, "form": form, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
     })
+
+
+def _count(queryset) -> str:
+    count, opts = queryset.count(), queryset.model._meta
+    return f"{count} {opts.verbose_name if count == 1 else opts.verbose_name_plural}"
 
 
 class StewardGoldenRecordMixin:

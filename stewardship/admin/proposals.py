@@ -41,8 +41,7 @@ def _value(value) -> str:
 
 @admin.register(EditProposal)
 class EditProposalAdmin(ReadOnlyHistoryAdmin):
-    list_display = ["record", "summary", "sensitive", "reason", "proposed_by_name", "created_at", "status",
-                    "decided_by_name"]
+    list_display = ["summary", "record", "sensitive", "reason", "proposed_by", "created_at", "status", "decided_by"]
     list_display_links = ["summary"]
     list_filter = [ProposalStatusFilter, "entity_type"]
     search_fields = ["golden_id", "reason", "proposed_by_name"]
@@ -61,11 +60,22 @@ class EditProposalAdmin(ReadOnlyHistoryAdmin):
 
     @admin.display(description="changes")
     def summary(self, proposal: EditProposal) -> str:
-        return ", ".join(proposal.changes)
+        return ", ".join(a.replace("_", " ") for a in proposal.changes)
 
-    @admin.display(description="needs approval", boolean=True)
+    @admin.display(description="sensitive", boolean=True)
     def sensitive(self, proposal: EditProposal) -> bool:
         return proposal.needs_second_approval
+
+    @admin.display(description="proposed by", ordering="proposed_by_name")
+    def proposed_by(self, proposal: EditProposal) -> str:
+        return proposal.proposed_by_name
+
+    @admin.display(description="decided by", ordering="decided_by_name")
+    def decided_by(self, proposal: EditProposal) -> str:
+        return proposal.decided_by_name or "-"
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        return super().changelist_view(request, {"title": "Edits of golden records", **(extra_context or {})})
 
     def get_urls(self):
         def wrap(view):
