@@ -5,9 +5,9 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
@@ -102,7 +102,7 @@ def task_compare(request: HttpRequest, model_admin, task: StewardTask) -> HttpRe
         require(request, WORK)
         return _decide(request, model_admin, task)
     if request.method != "GET":
-        raise PermissionDenied
+        return HttpResponseNotAllowed(["GET", "POST"])
     return _render(request, model_admin, task, potential_match_compare(task=task))
 
 

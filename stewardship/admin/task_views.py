@@ -18,7 +18,7 @@ from stewardship.admin.actions import stewards
 from stewardship.admin.display import console_context
 from stewardship.admin.links import golden_links, next_url
 from stewardship.models import StewardTask, TaskKind
-from stewardship.services.decisions import steward_task_decide, steward_task_postpone
+from stewardship.services.decisions import steward_task_decide, steward_task_postpone, steward_task_replay
 from stewardship.services.tasks import TaskStateError, steward_task_assign, steward_task_claim, steward_task_comment
 
 DEFER_CHOICES = [(1, "1 day"), (3, "3 days"), (7, "a week"), (14, "two weeks")]
@@ -125,11 +125,14 @@ def _decide(request: HttpRequest, task: StewardTask, data: dict) -> str:
         steward_task_postpone(task=task, reason=reason or f"deferred for {days} d", user=request.user,
                               until=timezone.now() + timedelta(days=days))
         return f"Deferred for {days} day(s): the task leaves the ready queue until then."
+    if decision == "replay":
+        if not steward_task_replay(task=task, user=request.user):
+            raise TaskStateError("Nothing to replay: the delivery is no longer a dead letter.")
+        return "Replay queued: the task resolves itself once the platform accepts the delivery."
     steward_task_decide(task=task, decision=decision, reason=reason, user=request.user)
     return {
         "not_a_match": "Marked as not a match: the pair will not be suggested again.",
         "dismiss": "Task dismissed.",
-        "replay": "Replay queued: the task resolves itself once the platform accepts the delivery.",
         "resolve": "Task resolved.",
     }[decision]
 
