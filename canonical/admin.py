@@ -5,9 +5,11 @@ find any record by name, golden id or any platform's id, and read its sources, l
 """
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
 from canonical.models import (
@@ -27,21 +29,89 @@ from canonical.models import (
 )
 
 
-class GoldenRecordAdmin(SimpleHistoryAdmin):
+class GuardedHistoryAdmin(SimpleHistoryAdmin):
+    """simple-history's revert form saves a past version on any POST, checking only the view permission:
+    reverting needs the change permission here."""
+
+    def may_revert(self, request: HttpRequest) -> bool:
+        return self.has_change_permission(request)
+
+    def revert_disabled(self, request: HttpRequest, obj=None) -> bool:
+        return not self.may_revert(request) or super().revert_disabled(request, obj)
+
+    def history_form_view(self, request: HttpRequest, object_id: str, version_id: str, extra_context=None):
+        if request.method != "GET" and not self.may_revert(request):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class ReadOnlyHistoryAdmin(GuardedHistoryAdmin):
+    """History to read, never to revert: these rows change only through their services."""
+
+    def may_revert(self, request: HttpRequest) -> bool:
+        return False
+
+
+def golden_sources(record) -> list[SourceRecord]:
+    """Every platform's copy of a golden record, active ones first."""
+    return list(SourceRecord.objects.filter(entity_type=record.ENTITY_TYPE, golden_record_id=record.pk)
+                .select_related("system").order_by("is_deleted", "system__key", "external_id"))
+
+
+def golden_lineage(record) -> list[dict]:
+    """Per attribute: today's value, and the platform copy and rule that gave it (or the steward who pinned it)."""
+    external = {str(s.pk): s for s in golden_sources(record)}
+    rows = []
+    for attribute in record.SURVIVED_ATTRIBUTES:
+        entry = (record.lineage or {}).get(attribute) or {}
+        source = external.get(entry.get("source_record") or "")
+        pinned = (record.overrides or {}).get(attribute) or {}
+        value = getattr(record, attribute)
+        rows.append({
+            "attribute": attribute, "label": record._meta.get_field(attribute).verbose_name,
+            "value": "" if value is None else value, "system": entry.get("system") or "",
+            "external_id": source.external_id if source else "", "rule": entry.get("rule") or "",
+            "at": entry.get("at") or "", "by": pinned.get("by") or entry.get("by") or "",
+            "reason": pinned.get("reason") or entry.get("reason") or "", "unresolved": "unresolved" in entry,
+        })
+    return rows
+
+
+class GoldenRecordAdmin(ReadOnlyHistoryAdmin):
     """Read-only attributes, search across the crosswalk, and the record's sources with lineage."""
 
     history_list_display = ["version", "correlation_id"]
     list_per_page = 50
     show_full_result_count = False
+    RECORD_FIELDS = ("version", "merged_into", "created_at", "updated_at")
+    STORED = ("lineage", "overrides")
 
     def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
-        return [f.name for f in self.model._meta.concrete_fields] + ["sources_with_lineage"]
+        return [f.name for f in self.model._meta.concrete_fields] + ["sources_with_lineage", "lineage_table"]
+
+    def get_fieldsets(self, request: HttpRequest, obj=None):
+        skip = {"id", *self.RECORD_FIELDS, *self.STORED}
+        attributes = [f.name for f in self.model._meta.concrete_fields if f.name not in skip]
+        fieldsets = [
+            (None, {"fields": attributes}),
+            ("Sources", {"fields": ["sources_with_lineage"]}),
+            ("Lineage", {"fields": ["lineage_table"]}) if self.model.SURVIVED_ATTRIBUTES else None,
+            ("Record", {"fields": list(self.RECORD_FIELDS)}),
+            ("Stored lineage and overrides", {"fields": list(self.STORED), "classes": ["collapse"]}),
+        ]
+        return [f for f in fieldsets if f is not None]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        # Values come from the sources (and steward overrides), never from this form: no save buttons.
+        context = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False,
+                   "show_delete": False, "title": capfirst(self.opts.verbose_name), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context=context)
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -54,11 +124,8 @@ class GoldenRecordAdmin(SimpleHistoryAdmin):
             queryset |= self.model.objects.filter(golden_id__iexact=term)
         return queryset, may_have_duplicates
 
-    @admin.display(description="Sources and lineage")
+    @admin.display(description="Sources")
     def sources_with_lineage(self, obj) -> str:
-        sources = SourceRecord.objects.filter(entity_type=obj.ENTITY_TYPE, golden_record_id=obj.pk).select_related(
-            "system"
-        )
         supplies: dict[str, list[str]] = {}
         for attribute, entry in (obj.lineage or {}).items():
             supplies.setdefault(entry.get("source_record") or "", []).append(f"{attribute} ({entry.get('rule')})")
@@ -68,13 +135,31 @@ class GoldenRecordAdmin(SimpleHistoryAdmin):
             (
                 (s.system.key, s.object_type, s.external_id, "deleted" if s.is_deleted else "active",
                  ", ".join(sorted(supplies.get(str(s.pk), []))) or "-")
-                for s in sources
+                for s in golden_sources(obj)
             ),
         )
         return format_html(
-            "<table><thead><tr><th>System</th><th>Object</th><th>External id</th><th>State</th>"
+            "<table><thead><tr><th>Platform</th><th>Object</th><th>External id</th><th>State</th>"
             "<th>Supplies</th></tr></thead><tbody>{}</tbody></table>",
             rows,
+        )
+
+    @admin.display(description="Where each value comes from")
+    def lineage_table(self, obj) -> str:
+        rows = [row for row in golden_lineage(obj) if row["value"] != "" or row["rule"]]
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (row["label"], row["value"], row["system"] or "-", row["external_id"] or "-",
+                 f"{row['rule']}: {row['by']} ({row['reason']})" if row["by"] else (row["rule"] or "-"))
+                for row in rows
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>Attribute</th><th>Value</th><th>Platform</th><th>External id</th>"
+            "<th>Rule</th></tr></thead><tbody>{}</tbody></table>",
+            body,
         )
 
 
@@ -133,7 +218,7 @@ class RevenueEventAdmin(GoldenRecordAdmin):
 
 
 @admin.register(SourceRecord)
-class SourceRecordAdmin(SimpleHistoryAdmin):
+class SourceRecordAdmin(ReadOnlyHistoryAdmin):
     list_display = ["external_id", "system", "object_type", "entity_type", "golden_record_id", "is_deleted",
                     "source_modified_at"]
     list_filter = ["system", "entity_type", "object_type", "is_deleted"]
@@ -150,7 +235,7 @@ class SourceRecordAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ConnectedSystem)
-class ConnectedSystemAdmin(SimpleHistoryAdmin):
+class ConnectedSystemAdmin(GuardedHistoryAdmin):
     list_display = ["key", "name", "kind", "base_url", "enabled"]
     list_filter = ["kind", "enabled"]
     search_fields = ["key", "name"]
@@ -175,7 +260,7 @@ class ChangeEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(GlossaryTerm)
-class GlossaryTermAdmin(SimpleHistoryAdmin):
+class GlossaryTermAdmin(GuardedHistoryAdmin):
     list_display = ["name", "domain", "status", "owner", "canonical_attribute"]
     list_filter = ["domain", "status", "owner"]
     search_fields = ["name", "slug", "definition"]
@@ -184,7 +269,7 @@ class GlossaryTermAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(MatchConfiguration)
-class MatchConfigurationAdmin(SimpleHistoryAdmin):
+class MatchConfigurationAdmin(ReadOnlyHistoryAdmin):
     """Rules are changed through a dry run (API or ``manage.py rematch --rules``), so they are read-only here."""
 
     list_display = ["entity_type", "version", "updated_at"]
@@ -211,7 +296,7 @@ class MatchDecisionAdmin(admin.ModelAdmin):
 
 
 @admin.register(PotentialMatch)
-class PotentialMatchAdmin(SimpleHistoryAdmin):
+class PotentialMatchAdmin(ReadOnlyHistoryAdmin):
     list_display = ["entity_type", "record_a", "record_b", "score", "status", "decided_by", "created_at"]
     list_filter = ["entity_type", "status"]
     readonly_fields = [f.name for f in PotentialMatch._meta.concrete_fields]
@@ -221,7 +306,7 @@ class PotentialMatchAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(NotAMatch)
-class NotAMatchAdmin(SimpleHistoryAdmin):
+class NotAMatchAdmin(ReadOnlyHistoryAdmin):
     list_display = ["entity_type", "record_a", "record_b", "actor", "reason", "created_at"]
     list_filter = ["entity_type"]
     readonly_fields = [f.name for f in NotAMatch._meta.concrete_fields]

@@ -55,7 +55,7 @@ def test_sweep_mirrors_potential_matches_and_a_merge_resolves_the_task(db, stewa
     a, b = (Client.objects.get(pk=pk) for pk in task.record_ids)  # "a" and "b" are the task's two records
 
     steward_task_claim(task=task, user=steward)
-    decided = steward_task_decide(task=task, decision="merge", survivor=a.golden_id, keep={"legal_name": "b"},
+    decided = steward_task_decide(task=task, decision="merge", survivor=a.golden_id, keep={"legal_name": b.golden_id},
                                   reason="same publisher", user=steward)
     after = potential_match_tasks_sync()
 
