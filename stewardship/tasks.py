@@ -3,16 +3,14 @@
 from celery import shared_task
 
 from stewardship.services.exceptions import business_exceptions_check
-from stewardship.services.quality import quality_feed_follow
-from stewardship.services.sweeps import potential_match_tasks_sync, sync_failure_tasks_sync
+from stewardship.services.queues import steward_queues_sweep
 
 
 @shared_task(name="stewardship.tasks.steward_queues_sweep_task", acks_late=True, ignore_result=True)
 def steward_queues_sweep_task() -> dict[str, dict[str, int]]:
     """Open tasks for new causes and resolve the ones whose cause has gone; check the golden records that changed
     since the last sweep against the data-quality rules (run by beat)."""
-    return {"potential_match": potential_match_tasks_sync(), "sync_failure": sync_failure_tasks_sync(),
-            "data_quality": quality_feed_follow()}
+    return steward_queues_sweep()
 
 
 @shared_task(name="stewardship.tasks.business_exceptions_check_task", acks_late=True, ignore_result=True)

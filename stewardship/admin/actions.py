@@ -15,7 +15,6 @@ from django.utils.html import format_html
 
 from hub import roles
 from stewardship.admin.display import console_context
-from stewardship.admin.history import bulk_history
 from stewardship.models import BulkAction, TaskKind
 from stewardship.models.tasks import ACTIVE_STATUSES
 from stewardship.services.bulk import steward_tasks_bulk_assign, steward_tasks_bulk_dismiss, steward_tasks_bulk_merge
@@ -79,8 +78,7 @@ def bulk_assign(modeladmin, request: HttpRequest, queryset: QuerySet):
     form = AssignForm(request.POST if "apply" in request.POST else None)
     if form.is_bound and form.is_valid():
         assignee = form.cleaned_data["assignee"]
-        with bulk_history():
-            bulk = steward_tasks_bulk_assign(tasks=queryset, assignee=assignee, user=request.user)
+        bulk = steward_tasks_bulk_assign(tasks=queryset, assignee=assignee, user=request.user)
         undo_message(request, bulk, f"{bulk.item_count} task(s) assigned to "
                                     f"{assignee.get_username() if assignee else 'the queue'}.")
         return None
@@ -93,11 +91,10 @@ def bulk_dismiss(modeladmin, request: HttpRequest, queryset: QuerySet):
     form = ReasonForm(request.POST if "apply" in request.POST else None)
     if form.is_bound and form.is_valid():
         try:
-            with bulk_history():
-                bulk = steward_tasks_bulk_dismiss(tasks=queryset, reason=form.cleaned_data["reason"],
-                                                  user=request.user)
-        except TaskStateError as exc:
-            messages.error(request, str(exc))
+            bulk = steward_tasks_bulk_dismiss(tasks=queryset, reason=form.cleaned_data["reason"],
+                                              user=request.user)
+        except (ValidationError, TaskStateError) as exc:
+            messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
             return None
         undo_message(request, bulk, f"{bulk.item_count} task(s) dismissed.")
         return None
@@ -118,8 +115,7 @@ def bulk_merge(modeladmin, request: HttpRequest, queryset: QuerySet):
     form = MergeForm(request.POST if "apply" in request.POST else None)
     if form.is_bound and form.is_valid():
         try:
-            with bulk_history():
-                bulk = steward_tasks_bulk_merge(tasks=pairs, reason=form.cleaned_data["reason"], user=request.user)
+            bulk = steward_tasks_bulk_merge(tasks=pairs, reason=form.cleaned_data["reason"], user=request.user)
         except (ValidationError, TaskStateError) as exc:
             messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
             return None

@@ -13,7 +13,6 @@ from django.utils.html import format_html
 from canonical.admin import ReadOnlyHistoryAdmin
 from stewardship.admin.access import WORK, can, require
 from stewardship.admin.display import console_context
-from stewardship.admin.history import bulk_history
 from stewardship.models import BulkAction
 from stewardship.services.bulk import bulk_action_undo
 from stewardship.services.tasks import TaskStateError
@@ -97,8 +96,7 @@ class BulkActionAdmin(ReadOnlyHistoryAdmin):
         require(request, WORK)
         if request.method == "POST":
             try:
-                with bulk_history():
-                    bulk_action_undo(bulk=bulk, user=request.user)
+                bulk_action_undo(bulk=bulk, user=request.user)
             except TaskStateError as exc:
                 messages.error(request, str(exc))
             else:

@@ -22,11 +22,10 @@ from stewardship.services.console import (
     PairComparison,
     SideValue,
     potential_match_compare,
-    steward_task_merge_keeping,
-    value_present,
 )
-from stewardship.services.decisions import steward_task_decide, steward_task_postpone
+from stewardship.services.decisions import steward_task_decide, steward_task_merge, steward_task_postpone
 from stewardship.services.tasks import TaskStateError
+from stewardship.services.values import value_present
 
 RULES = "rules"  # a conflict left to the survivorship rules
 
@@ -113,9 +112,9 @@ def _decide(request: HttpRequest, model_admin, task: StewardTask) -> HttpRespons
         if decision == "merge":
             keep = {row.attribute: request.POST.get(f"keep_{row.attribute}", RULES) for row in comparison.conflicts}
             keep = {attribute: side for attribute, side in keep.items() if side != RULES}
-            survivor = steward_task_merge_keeping(task=task, survivor=request.POST.get("survivor", ""), keep=keep,
-                                                  reason=reason or "same organisation, confirmed side by side",
-                                                  user=request.user)
+            survivor = steward_task_merge(task=task, survivor_id=request.POST.get("survivor", ""), keep=keep,
+                                          reason=reason or "same organisation, confirmed side by side",
+                                          user=request.user)
             kept = f", keeping the chosen value of {', '.join(sorted(keep))}" if keep else ""
             messages.success(request, f"Merged into {survivor.golden_id}{kept}. Its sources and lineage are below.")
             return HttpResponseRedirect(record_url(survivor))

@@ -2,7 +2,6 @@
 the platforms it reaches, then a proposal) and a bulk override action. Canonical's admin shows the records;
 these subclasses, registered in its place, add what stewardship does with them, through its services."""
 
-import uuid
 from functools import update_wrapper
 from typing import Any
 
@@ -24,16 +23,15 @@ from canonical.admin import (
     golden_lineage,
     golden_sources,
 )
-from canonical.models import Client, ConnectedSystem, Contract, Engagement, Milestone, SourceRecord
+from canonical.models import Client, Contract, Engagement, Milestone, SourceRecord
 from canonical.services.merge import source_record_unmerge
 from stewardship.admin.access import WORK, can, require
 from stewardship.admin.actions import undo_message
-from stewardship.admin.history import bulk_history
 from stewardship.admin.links import record_url
 from stewardship.services.bulk import golden_records_bulk_override
-from stewardship.services.console import value_plain
 from stewardship.services.proposals import SENSITIVE, edit_preview, edit_propose
 from stewardship.services.tasks import TaskStateError
+from stewardship.services.values import value_plain
 
 
 def _url(model: type[models.Model], view: str, *args: Any) -> str:
@@ -129,9 +127,8 @@ def bulk_override(modeladmin, request: HttpRequest, queryset):
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         try:
-            with bulk_history():
-                bulk = golden_records_bulk_override(records=list(queryset), attribute=data["attribute"],
-                                                    value=data["value"], reason=data["reason"], user=request.user)
+            bulk = golden_records_bulk_override(records=list(queryset), attribute=data["attribute"],
+                                                value=data["value"], reason=data["reason"], user=request.user)
         except ValidationError as exc:
             messages.error(request, f"Not overridden: {'; '.join(exc.messages)}.")
             return None
@@ -243,7 +240,7 @@ class StewardGoldenRecordMixin:
                  "before": _shown(record, c.attribute, c.before), "after": _shown(record, c.attribute, c.after),
                  "sensitive": c.sensitive} for c in (preview.changes if preview else [])]
         return self._page(request, record, "admin/stewardship/golden/propose.html", form=form, preview=preview,
-                          rows=rows, targets=_system_keys(preview.targets) if preview else [],
+                          rows=rows, targets=preview.targets if preview else [],
                           title=f"Propose an edit of {record}")
 
     def _proposed(self, request: HttpRequest, record, proposal) -> HttpResponse:
@@ -278,22 +275,6 @@ class StewardGoldenRecordMixin:
                     return HttpResponseRedirect(record_url(target))
         return self._page(request, record, "admin/stewardship/golden/unmerge.html", source=source, error=error,
                           title=f"Unmerge {source.system.key} {source.external_id} from {record.golden_id}")
-
-
-def _system_keys(targets) -> list[str]:
-    """edit_preview names the receiving systems by id; stewards know them by key."""
-    ids = [pk for pk in map(_as_uuid, targets) if pk is not None]
-    keys = {str(pk): key for pk, key in ConnectedSystem.objects.filter(pk__in=ids).values_list("pk", "key")}
-    return sorted(keys.get(str(target), str(target)) for target in targets)
-
-
-def _as_uuid(value) -> uuid.UUID | None:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        return None
-
-
 def _form_errors(form: forms.Form, exc: Exception) -> None:
     if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
         for attribute, errors in exc.message_dict.items():

@@ -14,8 +14,7 @@ from stewardship.admin.filters import overdue_q, ready_q
 from stewardship.admin.links import next_url
 from stewardship.models import BulkAction, EditProposal, ProposalStatus, StewardTask, TaskKind
 from stewardship.models.tasks import ACTIVE_STATUSES
-from stewardship.services.console import sync_failure_tasks_refresh
-from stewardship.services.sweeps import potential_match_tasks_sync
+from stewardship.services.queues import steward_queues_sweep
 
 
 def queue_url(kind: str = "", **params: str) -> str:
@@ -62,7 +61,8 @@ def home(request: HttpRequest, model_admin) -> TemplateResponse:
 def sweep(request: HttpRequest, model_admin) -> HttpResponse:
     """Run the queue sweeps now (beat runs them every minute), so the queues show every cause there is."""
     require(request, WORK)
-    results = {"potential matches": potential_match_tasks_sync(), "sync failures": sync_failure_tasks_refresh()}
+    results = {TaskKind(kind).label.lower(): counts
+               for kind, counts in steward_queues_sweep(exceptions=True).items()}
     opened = sum(r["opened"] for r in results.values())
     resolved = sum(r["resolved"] for r in results.values())
     detail = "; ".join(f"{name}: {r['opened']} opened, {r['resolved']} resolved" for name, r in results.items())

@@ -157,7 +157,7 @@ def task_comment(request: HttpRequest, model_admin, task: StewardTask) -> HttpRe
     try:
         steward_task_comment(task=task, body=request.POST.get("body", ""), user=request.user)
         messages.success(request, "Comment added.")
-    except TaskStateError as exc:
-        messages.error(request, str(exc))
+    except (ValidationError, TaskStateError) as exc:
+        messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
     return HttpResponseRedirect(task_url(task) + "#comments")
 

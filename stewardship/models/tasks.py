@@ -148,8 +148,9 @@ class BulkAction(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     action = models.CharField(max_length=16, choices=Action.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    # Not "actor": every history row has an actor (a name) of its own (hub.models.CorrelatedHistory).
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
     actor_name = models.CharField(max_length=150)
     reason = models.CharField(max_length=300, blank=True)
     items = models.JSONField(default=list, help_text="Per item: what it was before, to undo it.")

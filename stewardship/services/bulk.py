@@ -29,7 +29,7 @@ from stewardship.services.tasks import (
 
 
 def _record(action: str, user: AbstractBaseUser | None, reason: str, items: list[dict]) -> BulkAction:
-    bulk = BulkAction(action=action, actor=user, actor_name=actor_label(user), reason=reason[:300], items=items,
+    bulk = BulkAction(action=action, user=user, actor_name=actor_label(user), reason=reason[:300], items=items,
                       item_count=len(items))
     bulk._change_reason = f"{action} of {len(items)}: {reason}"[:100]
     bulk.save()

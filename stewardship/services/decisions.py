@@ -27,6 +27,7 @@ from stewardship.services.tasks import (
     steward_task_dismiss,
     steward_task_resolve,
 )
+from stewardship.services.values import value_plain, value_same
 
 DEFAULT_DEFER = timedelta(days=3)
 
@@ -46,34 +47,34 @@ def potential_match_pair(task: StewardTask) -> tuple[Any, Any]:
 
 def steward_task_merge(*, task: StewardTask, survivor_id: Any, keep: Mapping[str, str] | None = None, reason: str,
                        user: AbstractBaseUser | None, actor: str = "") -> Any:
-    """Merge the pair into ``survivor_id``. ``keep`` picks, for conflicting attributes, the record whose value
-    survives ("a" or "b", or a golden id): values taken from the merged-away record become steward overrides
-    on the survivor, with the reason given."""
+    """Merge the pair into ``survivor_id`` ("a" or "b": the task's first or second record, or a golden id or
+    UUID). ``keep`` picks, per attribute, the record whose value must survive; where survivorship over the
+    merged sources would give another value, the picked one is pinned as a steward override (with the reason
+    given). Attributes left out are decided by the survivorship rules."""
     who = actor_label(user, actor)
     with transaction.atomic():
         a, b = potential_match_pair(task)
         by_id = {str(a.pk): a, str(b.pk): b, a.golden_id: a, b.golden_id: b, "a": a, "b": b}
         survivor = by_id.get(str(survivor_id))
         if survivor is None:
-            raise ValidationError({"survivor": ["must be one of the two records of this task"]})
-        merged = b if survivor is a else a
-        chosen = {attribute: by_id.get(str(side)) for attribute, side in (keep or {}).items()}
-        unknown = [attribute for attribute, record in chosen.items() if record is None]
-        if unknown:
-            raise ValidationError({"keep": [f"pick 'a' or 'b' for {', '.join(unknown)}"]})
-        taken = {attribute: getattr(merged, attribute) for attribute, record in chosen.items()
-                 if record is merged and getattr(merged, attribute) != getattr(survivor, attribute)}
+            raise ValidationError({"survivor": ["Pick the record that survives: a or b (or its golden id)."]})
+        model, merged = type(survivor), (b if survivor is a else a)
+        unknown = sorted(attribute for attribute in (keep or {}) if attribute not in model.SURVIVED_ATTRIBUTES)
+        sides = {attribute: by_id.get(str(side)) for attribute, side in (keep or {}).items()}
+        unpicked = sorted(attribute for attribute, record in sides.items() if record is None)
+        if unknown or unpicked:
+            raise ValidationError({"keep": [f"not an attribute of a {model.ENTITY_TYPE}: {', '.join(unknown)}"
+                                            if unknown else f"pick 'a' or 'b' for {', '.join(unpicked)}"]})
+        chosen = {attribute: (record, value_plain(getattr(record, attribute))) for attribute, record in sides.items()}
         survivor = golden_record_merge(survivor=survivor, merged=merged, actor=who, reason=reason)
-        for attribute, value in taken.items():
-            golden_record_override_set(record=survivor, attribute=attribute, value=_plain(value), actor=who,
-                                       reason=f"kept from {merged.golden_id} at merge: {reason}")
+        for attribute, (origin, value) in chosen.items():
+            if not value_same(getattr(survivor, attribute), value):
+                golden_record_override_set(record=survivor, attribute=attribute, value=value, actor=who,
+                                           reason=f"kept from {origin.golden_id} at merge: {reason}")
+                survivor.refresh_from_db()
         steward_task_resolve(task=task, resolution=Resolution.MERGED, user=user, actor=actor,
                              note=f"{merged.golden_id} merged into {survivor.golden_id}: {reason}")
     return survivor
-
-
-def _plain(value: Any) -> Any:
-    return getattr(value, "pk", value) if value is not None else None
 
 
 def steward_task_not_a_match(*, task: StewardTask, reason: str, user: AbstractBaseUser | None, actor: str = "",

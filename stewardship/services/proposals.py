@@ -18,6 +18,7 @@ from canonical.services.golden import golden_record_override_set
 from connectors.models import Subscription
 from stewardship.models import EditProposal, ProposalStatus
 from stewardship.services.tasks import TaskStateError, actor_label
+from stewardship.services.values import value_plain, value_same
 
 # Attributes whose edit needs a second steward's approval.
 SENSITIVE = {
@@ -47,15 +48,6 @@ class EditPreview:
         return any(change.sensitive for change in self.changes)
 
 
-def _plain(value: Any) -> Any:
-    value = getattr(value, "pk", value)
-    return value if value is None or isinstance(value, bool | int | float | str) else str(value)
-
-
-def _same(a: Any, b: Any) -> bool:
-    return (a in (None, "") and b in (None, "")) or str(a) == str(b)
-
-
 def edit_preview(*, record: Any, changes: Mapping[str, Any]) -> EditPreview:
     """The diff against today's values (unchanged attributes dropped) and the subscribing systems it reaches."""
     model = type(record)
@@ -63,17 +55,19 @@ def edit_preview(*, record: Any, changes: Mapping[str, Any]) -> EditPreview:
     if unknown:
         raise ValidationError({a: [f"not an editable attribute of a {model.ENTITY_TYPE}"] for a in unknown})
     sensitive = SENSITIVE.get(model.ENTITY_TYPE, frozenset())
-    diff = [FieldChange(a, _plain(getattr(record, a)), v, a in sensitive) for a, v in changes.items()
-            if not _same(_plain(getattr(record, a)), v)]
+    diff = [FieldChange(a, value_plain(getattr(record, a)), v, a in sensitive) for a, v in changes.items()
+            if not value_same(value_plain(getattr(record, a)), v)]
     if not diff:
         raise ValidationError("nothing to change: the record already holds these values")
     attributes = {c.attribute for c in diff}
-    data = {a: _plain(getattr(record, a)) for a in model.SURVIVED_ATTRIBUTES} | {c.attribute: c.after for c in diff}
+    data = {a: value_plain(getattr(record, a)) for a in model.SURVIVED_ATTRIBUTES}
+    data |= {c.attribute: c.after for c in diff}
     subscriptions = Subscription.objects.select_related("system").filter(
         entity_type=model.ENTITY_TYPE, enabled=True, system__enabled=True)
     targets = sorted({
         s.system.key for s in subscriptions
-        if (not s.fields or attributes & set(s.fields)) and all(_same(data.get(k), v) for k, v in s.conditions.items())
+        if (not s.fields or attributes & set(s.fields))
+        and all(value_same(data.get(k), v) for k, v in s.conditions.items())
     })
     return EditPreview(changes=diff, targets=targets)
 
@@ -99,7 +93,7 @@ def edit_propose(*, record: Any, changes: Mapping[str, Any], reason: str, user: 
 
 def _apply(proposal: EditProposal, *, user: AbstractBaseUser | None, actor: str, note: str) -> None:
     record = model_for(proposal.entity_type).objects.select_for_update().get(pk=proposal.record_id)
-    moved = [a for a, before in proposal.before.items() if not _same(_plain(getattr(record, a)), before)]
+    moved = [a for a, before in proposal.before.items() if not value_same(value_plain(getattr(record, a)), before)]
     if moved:
         raise TaskStateError(f"{', '.join(moved)} changed since this edit was proposed; propose it again.")
     for attribute, value in proposal.changes.items():

@@ -17,7 +17,6 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.connectors.conftest import serve_wsgi  # noqa: F401 (the emulator server fixture)
 from tests.stewardship.admin.scenarios import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -48,11 +48,12 @@ def test_a_cause_opens_one_task_which_resolves_when_the_cause_goes_and_reopens_w
 
 
 def test_sweep_mirrors_potential_matches_and_a_merge_resolves_the_task(db, steward):
-    potential_match_pair()
+    erp, crm = potential_match_pair()
     first = potential_match_tasks_sync()
     second = potential_match_tasks_sync()
     task = StewardTask.objects.get(kind=TaskKind.POTENTIAL_MATCH)
-    a, b = (Client.objects.get(pk=pk) for pk in task.record_ids)  # "a" and "b" are the task's two records
+    # The ERP record survives; the steward keeps the CRM's name, which survivorship alone would not pick.
+    a, b = Client.objects.get(pk=erp.golden_record_id), Client.objects.get(pk=crm.golden_record_id)
 
     steward_task_claim(task=task, user=steward)
     decided = steward_task_decide(task=task, decision="merge", survivor=a.golden_id, keep={"legal_name": b.golden_id},
@@ -65,8 +66,9 @@ def test_sweep_mirrors_potential_matches_and_a_merge_resolves_the_task(db, stewa
     assert after == {"opened": 0, "resolved": 0}
     survivor = Client.objects.get(pk=a.pk)
     assert Client.objects.get(pk=b.pk).merged_into_id == a.pk
-    assert survivor.legal_name == b.legal_name  # the steward kept b's name
+    assert survivor.legal_name == b.legal_name
     assert survivor.lineage["legal_name"]["rule"] == "steward_override"
+    assert survivor.overrides["legal_name"]["reason"] == f"kept from {b.golden_id} at merge: same publisher"
     assert PotentialMatch.objects.get().status == "merged"
 
 

@@ -4,7 +4,6 @@ import pytest
 from django.test import Client
 
 from hub import roles
-from tests.connectors.conftest import serve_wsgi  # noqa: F401 (the emulator server fixture)
 from tests.stewardship.admin.scenarios import person
 
 

@@ -16,8 +16,7 @@ from connectors.salesforce.emulator import make_app
 from connectors.services.outbound import MAX_ATTEMPTS, deliveries_due, delivery_attempt, outbox_relay
 from hub import correlation
 from stewardship.models import StewardTask, TaskKind
-from stewardship.services.console import sync_failure_tasks_refresh
-from stewardship.services.sweeps import potential_match_tasks_sync
+from stewardship.services.sweeps import potential_match_tasks_sync, sync_failure_tasks_sync
 from stewardship.services.tasks import steward_task_raise
 from tests.factories.canonical import ConnectedSystemFactory, potential_match_pair
 
@@ -68,7 +67,7 @@ def dead_letter(serve_wsgi, monkeypatch) -> tuple:
         Delivery.objects.update(next_attempt_at=dt.datetime.now(dt.UTC))
         deliver_due()
     assert Delivery.objects.get().status == DeliveryStatus.DEAD
-    sync_failure_tasks_refresh()  # what the console's "Run sweeps now" runs
+    sync_failure_tasks_sync()
     staged.source_record.refresh_from_db()
     client = Client.objects.get(pk=staged.source_record.golden_record_id)
     return emulator, client, StewardTask.objects.get(kind=TaskKind.SYNC_FAILURE)

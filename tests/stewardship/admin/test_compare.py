@@ -94,7 +94,7 @@ def test_merge_without_a_survivor_is_refused_and_nothing_changes(steward, pair):
     response = steward.post(compare(task), {"decision": "merge", "reason": "same"})
 
     assert response.status_code == 200
-    assert "Pick the record that survives: a or b" in response.content.decode()
+    assert "Pick the record that survives: a or b (or its golden id)." in response.content.decode()
     assert Client.objects.filter(merged_into__isnull=False).count() == 0
     assert StewardTask.objects.get().status == TaskStatus.OPEN
 

@@ -12,12 +12,12 @@ from tests.stewardship.admin.scenarios import potential_match_task
 
 @pytest.fixture
 def rule(db) -> DataQualityRule:
-    return DataQualityRule.objects.create(code="client-country", name="A client has a country", entity_type="client",
+    return DataQualityRule.objects.create(code="console-test-rule", name="A client has a country", entity_type="client",
                                           kind="required", attribute="country")
 
 
 def rule_form(**changes) -> dict:
-    return {"code": "client-country", "name": "A client has a country", "entity_type": "client", "kind": "required",
+    return {"code": "console-test-rule", "name": "A client has a country", "entity_type": "client", "kind": "required",
             "attribute": "country", "params": "{}", "priority": "3", "description": "", "enabled": "on", **changes}
 
 
@@ -26,24 +26,25 @@ def test_a_steward_cannot_change_a_data_quality_rule_and_a_lead_can(steward, lea
 
     page = steward.get(url)
     refused = steward.post(url, rule_form(priority="1"))
-    unchanged = DataQualityRule.objects.get().priority
+    unchanged = DataQualityRule.objects.get(pk=rule.pk).priority
     accepted = lead.post(url, rule_form(priority="1"))
 
     assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
     assert refused.status_code == 403 and unchanged == 3
-    assert accepted.status_code == 302 and DataQualityRule.objects.get().priority == 1
+    assert accepted.status_code == 302 and DataQualityRule.objects.get(pk=rule.pk).priority == 1
 
 
 def test_a_steward_cannot_add_rules_nor_change_slas_and_a_lead_can(steward, lead):
     sla = TaskSLA.objects.get(kind=TaskKind.SYNC_FAILURE)
     url = reverse("admin:stewardship_tasksla_change", args=[sla.pk])
 
+    seeded = DataQualityRule.objects.count()
     add = steward.post(reverse("admin:stewardship_dataqualityrule_add"), rule_form())
     refused = steward.post(url, {"hours": "2", "default_priority": "1"})
     hours_after_refusal = TaskSLA.objects.get(kind=TaskKind.SYNC_FAILURE).hours
     accepted = lead.post(url, {"hours": "4", "default_priority": "1"})
 
-    assert add.status_code == 403 and DataQualityRule.objects.count() == 0
+    assert add.status_code == 403 and DataQualityRule.objects.count() == seeded
     assert refused.status_code == 403 and hours_after_refusal == sla.hours
     assert accepted.status_code == 302 and TaskSLA.objects.get(kind=TaskKind.SYNC_FAILURE).hours == 4
 
