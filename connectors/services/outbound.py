@@ -99,7 +99,9 @@ def _fields(subscription: Subscription, data: Mapping[str, Any]) -> dict[str, An
 def delivery_attempt(*, delivery_id: str) -> Delivery | None:
     """Deliver one pending delivery now (if no other worker holds it). Idempotent."""
     with transaction.atomic():
-        delivery = (Delivery.objects.select_for_update(skip_locked=True)
+        # Only the delivery's row: locking the joined subscription and system rows too would make every other
+        # worker delivering to the same platform skip its own delivery as if it were taken.
+        delivery = (Delivery.objects.select_for_update(skip_locked=True, of=("self",))
                     .select_related("change", "subscription__system")
                     .filter(pk=delivery_id, status=DeliveryStatus.PENDING).first())
         if delivery is None:
