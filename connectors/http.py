@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import email.utils
+import functools
+import ssl
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -13,6 +15,13 @@ from connectors.errors import AuthFailed, ConnectorError, RateLimited, Rejected,
 from hub import correlation
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The verifying TLS context every client shares: building one loads the CA bundle, which costs more than
+    most requests, and a connector is made for every pull and every delivery."""
+    return httpx.create_ssl_context()
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -33,7 +42,7 @@ class VendorClient:
                  transport: httpx.BaseTransport | None = None) -> None:
         # Redirects are never followed: a connector talks to the URL it was configured with, nothing else.
         self.http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, follow_redirects=False,
-                                 transport=transport)
+                                 transport=transport, verify=tls_context())
         self.token: str | None = None
 
     def close(self) -> None:
