@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import functools
+import ssl
 import time
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
@@ -58,6 +60,13 @@ def outcome_of(error: ConnectorError) -> Outcome:
     return Outcome(ANSWERED, error=str(error))
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The verifying TLS context every client shares: building one loads the CA bundle, which costs more than
+    most requests, and a connector is made for every pull and every delivery."""
+    return httpx.create_ssl_context()
+
+
 def retry_after_seconds(value: str | None) -> float | None:
     """A Retry-After header as seconds: delta-seconds or an HTTP date."""
     if not value:
@@ -76,7 +85,7 @@ class VendorClient:
                  transport: httpx.BaseTransport | None = None) -> None:
         # Redirects are never followed: a connector talks to the URL it was configured with, nothing else.
         self.http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, follow_redirects=False,
-                                 transport=transport)
+                                 transport=transport, verify=tls_context())
         self.token: str | None = None
 
     def close(self) -> None:

@@ -7,8 +7,9 @@ so matching one record never scans the table, and online and batch reach the sam
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -313,6 +314,19 @@ def match_preview(*, entity_type: str, values: Mapping[str, str]) -> MatchPrevie
     return MatchPreview(_decide(matcher, ranked[0] if ranked else None, name_only=found.by_name_only), ranked)
 
 
+def match_lock_acquire(*, entity_types: Iterable[str]) -> None:
+    """Decide one arrival of each entity type at a time: hold its matching lock until the transaction ends.
+
+    Two copies of one client arriving at once from two platforms (two streams pulled by two workers) would
+    otherwise each find no candidate, the other's match view not being committed yet, and make two golden
+    records. Holding the lock, each arrival sees every one decided before it. A transaction takes it before
+    any golden record's row lock (and several in sorted order), so two holders never wait on each other."""
+    with connection.cursor() as cursor:
+        for entity_type in sorted(set(entity_types)):
+            key = int.from_bytes(hashlib.sha256(f"match:{entity_type}".encode()).digest()[:8], "big", signed=True)
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
 def source_record_match(*, source_record: SourceRecord, reason: str = "matched on arrival") -> MatchDecision | None:
     """Find the golden record a newly staged source record belongs to, or make it one.
 
@@ -324,6 +338,8 @@ def source_record_match(*, source_record: SourceRecord, reason: str = "matched o
     matcher = matcher_for(source_record.entity_type)
     golden_model = model_for(source_record.entity_type)
     with transaction.atomic():
+        if matcher is not None:
+            match_lock_acquire(entity_types=[source_record.entity_type])
         source = SourceRecord.objects.select_for_update().get(pk=source_record.pk)
         if matcher is None:
             if source.golden_record_id is None:

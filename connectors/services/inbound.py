@@ -25,7 +25,7 @@ from canonical.services.golden import (
     source_record_stage,
     unresolved_references_recompute,
 )
-from canonical.services.matching import parked_sources_match, source_record_match
+from canonical.services.matching import match_lock_acquire, parked_sources_match, source_record_match
 from connectors.base import Connector, Page
 from connectors.errors import ConnectorError
 from connectors.models import RunStatus, Stream, SyncRun
@@ -75,6 +75,8 @@ def stream_page_apply(*, stream: Stream, page: Page, run: SyncRun, deletions: bo
     A webhook's records come with ``advance_cursor=False``: the pull cursor is the pull's alone."""
     counts = PageCounts(received=len(page.changes))
     with transaction.atomic():
+        # Before any row lock of the page (see match_lock_acquire): pages of one entity type apply one at a time.
+        match_lock_acquire(entity_types=[c.entity_type for c in page.changes if not (deletions or c.deleted)])
         for change in page.changes:
             if deletions or change.deleted:
                 if source_record_mark_deleted(system=stream.system, object_type=change.object_type,

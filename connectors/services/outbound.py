@@ -148,7 +148,9 @@ def delivery_attempt(*, delivery_id: str) -> Delivery | None:
     if conditions is None:
         return None
     with conditions, transaction.atomic():
-        delivery = (Delivery.objects.select_for_update(skip_locked=True)
+        # Only the delivery's row: locking the joined subscription and system rows too would make every other
+        # worker delivering to the same platform skip its own delivery as if it were taken.
+        delivery = (Delivery.objects.select_for_update(skip_locked=True, of=("self",))
                     .select_related("change", "subscription__system")
                     .filter(pk=delivery_id, status=DeliveryStatus.PENDING).first())
         if delivery is None:
