@@ -42,6 +42,14 @@ class SourceValues:
     system_key: str
     modified_at: datetime | None
     attributes: Mapping[str, Any] = field(default_factory=dict)
+    # attribute -> when its value last changed in this copy (ISO text or datetime); else ``modified_at``.
+    attribute_times: Mapping[str, Any] = field(default_factory=dict)
+
+    def changed_at(self, attribute: str | None) -> datetime | None:
+        held = self.attribute_times.get(attribute) if attribute else None
+        if isinstance(held, str):
+            held = datetime.fromisoformat(held)
+        return held or self.modified_at
 
 
 @dataclass(frozen=True)
@@ -103,13 +111,15 @@ def _present(value: Any) -> bool:
     return value is not None and value != "" and value != [] and value != {}
 
 
-def _by_recency(sources: Sequence[SourceValues]) -> list[SourceValues]:
-    # Newest first by the platform's own timestamp; ties broken by id so the result is deterministic.
-    return sorted(
-        sources,
-        key=lambda s: (s.modified_at is not None, s.modified_at or datetime.min, s.source_record_id),
-        reverse=True,
-    )
+def _by_recency(sources: Sequence[SourceValues], attribute: str | None = None) -> list[SourceValues]:
+    """Newest first by when the platform last changed this attribute (its own timestamp of the copy where the
+    value changed); ties broken by id so the result is deterministic."""
+
+    def key(source: SourceValues) -> tuple:
+        at = source.changed_at(attribute)
+        return (at is not None, at.timestamp() if at else 0.0, source.source_record_id)
+
+    return sorted(sources, key=key, reverse=True)
 
 
 def _pick(sources: Sequence[SourceValues], attribute: str, rule_name: str) -> Survivor | None:
@@ -121,7 +131,7 @@ def _pick(sources: Sequence[SourceValues], attribute: str, rule_name: str) -> Su
 
 
 def survive_attribute(attribute: str, rule: Rule, sources: Sequence[SourceValues]) -> Survivor | None:
-    recent = _by_recency(sources)
+    recent = _by_recency(sources, attribute)
     if rule.strategy == SOURCE_PRIORITY:
         rank = {kind: i for i, kind in enumerate(rule.priority)}
         ordered = sorted(recent, key=lambda s: rank.get(s.system_kind, len(rank)))

@@ -13,7 +13,9 @@ class SourceRecord(models.Model):
 
     ``(system, object_type, external_id)`` is unique: staging the same record again updates this row,
     and an unchanged ``payload_hash`` means there is nothing to do. ``source_modified_at`` is the
-    platform's own timestamp, so survivorship never lets a late-arriving older copy win.
+    platform's own timestamp, so survivorship never lets a late-arriving older copy win. ``attribute_times``
+    says when each attribute's value last changed: a platform touching a record (a rollup, or the hub's own
+    write read back) bumps its timestamp without making its other, unchanged values any more recent.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -28,6 +30,9 @@ class SourceRecord(models.Model):
     payload = models.JSONField(default=dict, blank=True, help_text="The platform's record, as received.")
     payload_hash = models.CharField(max_length=64)
     source_modified_at = models.DateTimeField(null=True, blank=True)
+    attribute_times = models.JSONField(
+        default=dict, blank=True,
+        help_text="attribute -> when its value last changed in this copy (the platform's timestamp of that copy).")
     is_deleted = models.BooleanField(default=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
     first_seen_at = models.DateTimeField(auto_now_add=True)

@@ -65,9 +65,11 @@ def source_record_stage(
     with transaction.atomic():
         existing = SourceRecord.objects.select_for_update().filter(**key).first()
         if existing is None:
+            safe = _json_safe(attributes)
             record = SourceRecord(
-                **key, entity_type=entity_type, attributes=_json_safe(attributes), payload=_json_safe(payload),
+                **key, entity_type=entity_type, attributes=safe, payload=_json_safe(payload),
                 payload_hash=digest, source_modified_at=source_modified_at,
+                attribute_times=_attribute_times({}, {}, safe, None, source_modified_at),
             )
             record._change_reason = reason
             try:
@@ -86,7 +88,10 @@ def source_record_stage(
             and source_modified_at < existing.source_modified_at
         ):
             return StageResult(existing, created=False, changed=False, stale=True)
-        existing.attributes = _json_safe(attributes)
+        safe = _json_safe(attributes)
+        existing.attribute_times = _attribute_times(existing.attributes, existing.attribute_times, safe,
+                                                    existing.source_modified_at, source_modified_at)
+        existing.attributes = safe
         existing.payload = _json_safe(payload)
         existing.payload_hash = digest
         existing.source_modified_at = source_modified_at
@@ -95,6 +100,32 @@ def source_record_stage(
         existing._change_reason = reason
         existing.save()
         return StageResult(existing, created=False, changed=True)
+
+
+def _attribute_times(old: Mapping[str, Any], old_times: Mapping[str, str], new: Mapping[str, Any],
+                     old_modified_at: datetime | None, modified_at: datetime | None) -> dict[str, str]:
+    """When each attribute's value last changed: now (the copy's timestamp) if it differs from the value held,
+    else when it last changed before."""
+    stamp = modified_at.isoformat() if modified_at else None
+    before = old_modified_at.isoformat() if old_modified_at else None
+    times = {}
+    for attribute, value in new.items():
+        same = attribute in old and old[attribute] == value
+        held = old_times.get(attribute) or before if same else None
+        if held or stamp:
+            times[attribute] = held or stamp
+    return times
+
+
+def source_values(sources: Sequence[SourceRecord]) -> list[survivorship.SourceValues]:
+    """Source records as survivorship sees them."""
+    return [
+        survivorship.SourceValues(
+            source_record_id=str(s.pk), system_kind=s.system.kind, system_key=s.system.key,
+            modified_at=s.source_modified_at, attributes=s.attributes, attribute_times=s.attribute_times,
+        )
+        for s in sources
+    ]
 
 
 def reference_resolve(*, value: Mapping[str, Any], system_id: Any) -> Any:
@@ -165,13 +196,7 @@ def _active_sources(entity_type: str, golden_pk: Any) -> list[SourceRecord]:
 
 def _survive(record: models.Model, sources: Sequence[SourceRecord]) -> tuple[dict[str, Any], dict[str, dict]]:
     model = type(record)
-    views = [
-        survivorship.SourceValues(
-            source_record_id=str(s.pk), system_kind=s.system.kind, system_key=s.system.key,
-            modified_at=s.source_modified_at, attributes=s.attributes,
-        )
-        for s in sources
-    ]
+    views = source_values(sources)
     system_of = {str(s.pk): s.system_id for s in sources}
     pinned = record.overrides or {}
     survivors = survivorship.survive(model.ENTITY_TYPE, model.SURVIVED_ATTRIBUTES, views,

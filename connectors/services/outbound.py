@@ -31,7 +31,7 @@ from canonical.services.changes import change_events_sequence
 from canonical.services.golden import source_record_attach, source_record_stage
 from connectors.base import Connector, Upsert
 from connectors.errors import ConnectorError, RateLimited, Retryable
-from connectors.models import Delivery, DeliveryStatus, RelayCursor, Subscription
+from connectors.models import Delivery, DeliveryStatus, Direction, RelayCursor, Stream, Subscription
 from connectors.services.breaker import breaker_admit, breaker_watch, systems_held
 from connectors.services.inbound import connector_for
 from connectors.services.relay import outbound_relay_on_commit
@@ -122,15 +122,27 @@ def _fields(subscription: Subscription, data: Mapping[str, Any]) -> dict[str, An
     return {k: data.get(k) for k in wanted}
 
 
+def _not_read_yet(system_id: object, object_type: str) -> bool:
+    """The system has an inbound stream of this object that has never finished a pull."""
+    return Stream.objects.filter(system_id=system_id, object_type=object_type, direction=Direction.INBOUND,
+                                 enabled=True, last_success_at__isnull=True).exists()
+
+
 def _attempt_conditions(delivery_id: str) -> contextlib.ExitStack | None:
     """Bind the delivery's correlation id and pass its system's breaker; None when it is not to be tried now
     (not pending or not due any more, or held by the breaker: then no attempt is spent)."""
     target = (Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING,
                                       next_attempt_at__lte=timezone.now())
-              .values_list("subscription__system_id", "correlation_id").first())
+              .values_list("subscription__system_id", "subscription__object_type", "correlation_id").first())
     if target is None:
         return None
-    system_id, correlation_id = target
+    system_id, object_type, correlation_id = target
+    if _not_read_yet(system_id, object_type):
+        # Writing into a platform the hub has not read yet would create a second copy of every record the
+        # platform already holds but the hub has not seen: wait (still due, no attempt spent) for the first pull
+        # of that object to finish; the relay offers it again on its next run.
+        logger.info("delivery held until the platform's first pull", extra={"delivery": delivery_id})
+        return None
     with contextlib.ExitStack() as conditions:
         conditions.enter_context(correlation.bind(correlation_id or correlation.get()))
         admission = breaker_admit(system_id=system_id)

@@ -9,6 +9,7 @@ from typing import Any
 
 from canonical import survivorship
 from canonical.models import PotentialMatch, SourceRecord
+from canonical.services.golden import source_values
 from stewardship.models import StewardTask
 from stewardship.services.decisions import potential_match_pair
 from stewardship.services.values import value_plain, value_present, value_same
@@ -108,10 +109,7 @@ def _side(record: Any, attribute: str, sources: Sequence[SourceRecord]) -> SideV
 
 
 def _rules(entity_type: str, attributes: Sequence[str], sources: Sequence[SourceRecord]) -> dict:
-    views = [survivorship.SourceValues(source_record_id=str(s.pk), system_kind=s.system.kind, system_key=s.system.key,
-                                       modified_at=s.source_modified_at, attributes=s.attributes)
-             for s in sources if not s.is_deleted]
-    return survivorship.survive(entity_type, attributes, views)
+    return survivorship.survive(entity_type, attributes, source_values([s for s in sources if not s.is_deleted]))
 
 
 def potential_match_compare(*, task: StewardTask) -> PairComparison:

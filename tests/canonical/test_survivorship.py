@@ -82,3 +82,13 @@ def test_steward_override_wins_and_missing_attributes_are_left_out():
     assert result["legal_name"].value == "Acme Group Limited"
     assert result["legal_name"].rule == STEWARD_OVERRIDE and result["legal_name"].source_record_id is None
     assert "tax_id" not in result
+
+
+def test_most_recent_is_per_attribute_a_touch_elsewhere_on_the_record_does_not_make_old_values_new():
+    # The CRM record was touched at hour 10 (its name written), but its status has not changed since hour 1;
+    # the ERP changed the status at hour 5: the ERP's status is the more recent value.
+    crm = SourceValues("crm", "salesforce", "salesforce", T + dt.timedelta(hours=10), {"status": "active"},
+                       attribute_times={"status": (T + dt.timedelta(hours=1)).isoformat()})
+    erp = src("netsuite", "netsuite", 5, status="on_hold")
+
+    assert survive_attribute("status", Rule(MOST_RECENT), [crm, erp]).value == "on_hold"

@@ -117,13 +117,14 @@ def serve() -> Iterator[Callable[[Callable], str]]:
 
 @pytest.fixture
 def make_platforms(transactional_db, serve, monkeypatch) -> Callable[..., Platforms]:
-    """``make_platforms(clients=24, netsuite_page_size=None)``: both emulators served, their connected systems,
-    every inbound stream, and a client subscription each, so each platform receives the other's clients."""
+    """``make_platforms(clients=24, netsuite_page_size=None, subscribe=False)``: both emulators served, their
+    connected systems, every inbound stream and, with ``subscribe``, a client subscription each, so each platform
+    receives the other's clients (the relay runs as soon as a pull commits)."""
     for spec in EMULATORS.values():
         for name, value in spec.environment.items():
             monkeypatch.setenv(name, value)
 
-    def make(*, clients: int = 24, netsuite_page_size: int | None = None) -> Platforms:
+    def make(*, clients: int = 24, netsuite_page_size: int | None = None, subscribe: bool = False) -> Platforms:
         salesforce, netsuite = clients_with_overlap(clients)
         netsuite_config = {**EMULATORS["netsuite"].config}
         if netsuite_page_size:
@@ -135,10 +136,11 @@ def make_platforms(transactional_db, serve, monkeypatch) -> Callable[..., Platfo
             "netsuite": ConnectedSystem.objects.create(
                 key="netsuite", kind="netsuite", name="NetSuite", base_url=serve(netsuite), config=netsuite_config),
         }
-        Subscription.objects.create(system=systems["salesforce"], entity_type="client", object_type="Account",
-                                    fields=SALESFORCE_FIELDS)
-        Subscription.objects.create(system=systems["netsuite"], entity_type="client", object_type="customer",
-                                    fields=NETSUITE_FIELDS)
+        if subscribe:
+            Subscription.objects.create(system=systems["salesforce"], entity_type="client", object_type="Account",
+                                        fields=SALESFORCE_FIELDS)
+            Subscription.objects.create(system=systems["netsuite"], entity_type="client", object_type="customer",
+                                        fields=NETSUITE_FIELDS)
         for system in systems.values():
             streams_ensure(system=system)
         return Platforms(salesforce, netsuite, systems)

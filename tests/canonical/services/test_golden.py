@@ -171,3 +171,25 @@ def test_reference_into_another_system_by_its_key(salesforce, netsuite):
                 client={"system": "netsuite", "object_type": "customer", "external_id": "9"}).source_record
 
     assert golden_record_create(entity_type="engagement", source_records=[opp], reason="load").client_id == client.pk
+
+
+def test_a_copy_touched_elsewhere_keeps_the_time_its_unchanged_values_last_changed(db):
+    # Two PSAs, neither authoritative for industry (the most recent value wins). Kantata's industry dates from
+    # T0; Certinia changes it an hour later; then Kantata's record is touched (its name edited) at T0+2h: its
+    # industry is still the older value, and Certinia's stays golden.
+    kantata, certinia = ConnectedSystemFactory(key="kantata"), ConnectedSystemFactory(key="certinia")
+    crm = stage(kantata, "001A", modified=T0, legal_name="Acme Ltd", industry="Retail").source_record
+    client = golden_record_create(entity_type="client", source_records=[crm], reason="test")
+    erp = stage(certinia, "9", modified=T0 + dt.timedelta(hours=1), object_type="customer",
+                legal_name="Acme Ltd", industry="Media").source_record
+    erp.golden_record_id = client.pk
+    erp.save()
+    golden_record_recompute(record=client, reason="erp joined")
+    touched = stage(kantata, "001A", modified=T0 + dt.timedelta(hours=2), legal_name="Acme Limited",
+                    industry="Retail").source_record
+    golden_record_recompute(record=client, reason="crm touched")
+
+    client.refresh_from_db()
+    assert touched.attribute_times["industry"] == T0.isoformat()
+    assert touched.attribute_times["legal_name"] == (T0 + dt.timedelta(hours=2)).isoformat()
+    assert client.industry == "Media"

@@ -1,0 +1,44 @@
+"""A delivery into a platform the hub has not read yet waits for that platform's first pull: written earlier,
+it would create a second copy of a record the platform already holds but the hub has not seen."""
+
+import datetime as dt
+
+from canonical.models import Client, SourceRecord
+from canonical.services.golden import source_record_stage
+from canonical.services.matching import source_record_match
+from connectors.models import Delivery, DeliveryStatus
+from connectors.services.inbound import connector_for, stream_sync
+from connectors.services.outbound import deliveries_due, delivery_attempt, outbox_relay
+from connectors.services.streams import streams_ensure
+from tests.factories.canonical import ConnectedSystemFactory
+
+
+def test_a_delivery_waits_for_the_first_pull_and_then_finds_the_platform_s_own_record(salesforce_target):
+    emulator, system, _ = salesforce_target
+    account_id, account = next(iter(emulator.store["Account"].items()))
+    accounts_before = len(emulator.store["Account"])
+    erp = ConnectedSystemFactory(key="netsuite", kind="netsuite")
+    # the ERP's copy of a client the CRM also holds (the same values), arriving before the CRM was ever read
+    same = dict(connector_for(system).parse_record("Account", account).attributes)
+    staged = source_record_stage(system=erp, object_type="customer", external_id="1", entity_type="client",
+                                 attributes=same, payload={"id": "1", **same},
+                                 source_modified_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)).source_record
+    source_record_match(source_record=staged)
+    streams = streams_ensure(system=system)
+    outbox_relay()
+
+    held = [delivery_attempt(delivery_id=i) for i in deliveries_due()]
+    still_due = deliveries_due()
+    attempts_while_held = list(Delivery.objects.values_list("attempts", flat=True))
+    for stream in streams:
+        stream_sync(stream=stream)
+    outbox_relay()
+    for delivery_id in deliveries_due():
+        delivery_attempt(delivery_id=delivery_id)
+
+    assert held == [None] and len(still_due) == 1 and attempts_while_held == [0]  # waiting spends no attempt
+    assert not Delivery.objects.filter(status=DeliveryStatus.DEAD).exists()
+    golden = Client.objects.get(pk=staged.golden_record_id)
+    crm_copies = SourceRecord.objects.filter(system=system, golden_record_id=golden.pk, is_deleted=False)
+    assert len(emulator.store["Account"]) == accounts_before  # no second account
+    assert list(crm_copies.values_list("external_id", flat=True)) == [account_id]
