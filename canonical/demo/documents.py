@@ -155,7 +155,9 @@ def invoice(rng: random.Random, ids: PlatformIds, eng: EngagementPlan, contract:
                   pse__Invoice_Number__c=doc.number, pse__Invoice_Date__c=iso(day),
                   pse__Summary_Amount__c=num(amount), CurrencyIsoCode=eng.currency)
     return (
-        SourceCopy("netsuite", "invoice", doc.netsuite_id, attrs, ns, changed),
+        SourceCopy("netsuite", "invoice", doc.netsuite_id,
+                   {**attrs, "client": {"object_type": "customer", "external_id": eng.client.netsuite_id},
+                    "engagement": {"object_type": "job", "external_id": eng.netsuite_id}}, ns, changed),
         SourceCopy("certinia", "pse__Billing_Event__c", event_id, attrs, billing, at),
     ), doc
 

@@ -25,7 +25,15 @@ from canonical.matching.compare import LEVELS, MISSING, prepare_column
 from canonical.matching.engine import normalise_values, score
 from canonical.matching.scoring import Model, default_m, default_u
 from canonical.matching.spec import MatchSpec, Thresholds, parse_spec
-from canonical.models import MatchConfiguration, MatchDecision, MatchRecord, NotAMatch, PotentialMatch, SourceRecord
+from canonical.models import (
+    MatchConfiguration,
+    MatchDecision,
+    MatchRecord,
+    NotAMatch,
+    PotentialMatch,
+    RevenueEvent,
+    SourceRecord,
+)
 from canonical.registry import model_for
 from canonical.services.golden import (
     golden_record_create,
@@ -33,6 +41,7 @@ from canonical.services.golden import (
     reference_resolve,
     source_record_attach,
 )
+from canonical.services.revenue import revenue_event_from_source
 from hub import correlation
 
 SEED_PATH = Path(__file__).resolve().parent.parent / "seeds" / "match_rules.json"
@@ -335,6 +344,10 @@ def source_record_match(*, source_record: SourceRecord, reason: str = "matched o
     record. A source already attached is only re-indexed and its golden record recomputed.
     Returns the decision (None when the record was already attached).
     """
+    if source_record.entity_type == RevenueEvent.ENTITY_TYPE:
+        # A revenue fact is not matched but recorded once, keyed by the platform's identity of the fact.
+        revenue_event_from_source(source_record=source_record, reason=reason)
+        return None
     matcher = matcher_for(source_record.entity_type)
     golden_model = model_for(source_record.entity_type)
     with transaction.atomic():

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -13,6 +14,7 @@ from django.db import IntegrityError, transaction
 from canonical.choices import ChangeOperation
 from canonical.models import Client, ConnectedSystem, Contract, Engagement, Milestone, RevenueEvent, SourceRecord
 from canonical.services.changes import change_event_record
+from canonical.services.golden import reference_resolve
 
 
 class IdempotencyConflict(ValidationError):
@@ -100,3 +102,49 @@ def _attach(event: RevenueEvent, source_records: Sequence[SourceRecord]) -> None
             source.golden_record_id = event.pk
             source._change_reason = f"attached to {event.golden_id}"
             source.save(update_fields=["golden_record_id", "last_changed_at"])
+
+
+def revenue_event_from_source(*, source_record: SourceRecord, reason: str = "reported by a platform") -> RevenueEvent:
+    """A platform's copy of a revenue fact (an invoice, a payment) as a revenue event, recorded once.
+
+    Its idempotency key is the platform's own identity of the fact (system, object, id), so a copy pulled
+    again, or pushed by webhook as well, is the same event. References (``client``, ``engagement``,
+    ``contract``, ``milestone``) are platform ids resolved through the crosswalk; the client may be implied
+    by the engagement or contract. A fact that cannot be placed yet (its client has not arrived) raises
+    ValidationError and waits like any other record; a copy already recorded is left as it is (facts are
+    immutable: a platform's correction arrives as a new document)."""
+    if source_record.golden_record_id is not None:
+        return RevenueEvent.objects.get(pk=source_record.golden_record_id)
+    attributes = source_record.attributes
+    refs = {name: _resolved(model, attributes.get(name), source_record.system_id)
+            for name, model in (("client", Client), ("engagement", Engagement), ("contract", Contract),
+                                ("milestone", Milestone))}
+    client = refs["client"] or getattr(refs["engagement"] or refs["contract"], "client", None)
+    missing = [name for name in ("kind", "amount", "currency", "occurred_on") if attributes.get(name) in (None, "")]
+    # A fact is recorded whole or not yet: a reference that does not resolve yet waits (facts are immutable).
+    missing += [name for name, record in refs.items() if record is None and isinstance(attributes.get(name), Mapping)]
+    if client is None and "client" not in missing:
+        missing.append("client")
+    if missing:
+        raise ValidationError({name: ["missing or not resolvable yet"] for name in missing})
+    system = source_record.system
+    fact = RevenueFact(
+        idempotency_key=f"{system.key}:{source_record.object_type}:{source_record.external_id}",
+        kind=attributes["kind"], amount=str(attributes["amount"]), currency=str(attributes["currency"]),
+        occurred_on=date.fromisoformat(str(attributes["occurred_on"])[:10]), client=client,
+        engagement=refs["engagement"], contract=refs["contract"], milestone=refs["milestone"], source_system=system,
+        source_reference=str(attributes.get("document") or source_record.external_id),
+        description=str(attributes.get("description") or ""),
+    )
+    event, _ = revenue_event_record(fact=fact, source_records=[source_record], reason=reason)
+    return event
+
+
+def _resolved(model: type, value: Any, system_id: Any) -> Any:
+    if not isinstance(value, Mapping):
+        return None
+    pk = reference_resolve(value=value, system_id=system_id)
+    record = model.objects.filter(pk=pk).first() if pk else None
+    while record is not None and record.merged_into_id:  # a merged-away record's facts go to its survivor
+        record = record.merged_into
+    return record

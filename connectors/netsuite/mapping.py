@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 #: NetSuite record type -> canonical entity type, for the records the connector reads.
-OBJECTS = {"customer": "client", "job": "engagement", "salesOrder": "contract"}
+OBJECTS = {"customer": "client", "job": "engagement", "salesOrder": "contract", "invoice": "revenue_event"}
 
 # Vocabulary of the firm's NetSuite account (list values by name).
 JOB_STATUS = {"In Progress": "active", "On Hold": "on_hold", "Closed": "completed"}
@@ -106,7 +106,8 @@ def invoice_to_revenue_event(payload: Mapping[str, Any]) -> Attributes:
     """An invoice as the attributes of an ``invoice_issued`` revenue event."""
     return {"kind": "invoice_issued", "amount": _money(payload.get("total")),
             "currency": _name(payload.get("currency")), "occurred_on": payload.get("tranDate"),
-            "document": payload.get("tranId")}
+            "document": payload.get("tranId"), "client": _ref("customer", payload.get("entity")),
+            "engagement": _ref("job", payload.get("job"))}
 
 
 INBOUND: dict[str, Callable[[Mapping[str, Any]], Attributes]] = {

@@ -44,4 +44,5 @@ def test_references() -> None:
 def test_partial_attributes_give_a_partial_body() -> None:
     assert mapping.client_to_customer({"legal_name": "Acme Ltd"}) == {"companyName": "Acme Ltd"}
     assert mapping.engagement_to_job({"status": "on_hold"}) == {"entityStatus": {"refName": "On Hold"}}
-    assert mapping.OBJECTS == {"customer": "client", "job": "engagement", "salesOrder": "contract"}
+    assert mapping.OBJECTS == {"customer": "client", "job": "engagement", "salesOrder": "contract",
+                               "invoice": "revenue_event"}

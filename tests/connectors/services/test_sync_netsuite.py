@@ -62,3 +62,28 @@ def test_unknown_system_and_object_are_clear_errors(netsuite):
         sync("sap")
     with pytest.raises(CommandError, match="no object 'Widget'"):
         sync("netsuite", "Widget")
+
+
+def test_invoices_become_revenue_events_once_placed_on_their_client_and_project(netsuite):
+    from canonical.models import RevenueEvent
+
+    emulator, _ = netsuite
+    invoices = emulator.store["invoice"]
+
+    early = sync("netsuite", "invoice")  # before their customers and projects: they wait
+    waiting = RevenueEvent.objects.count()
+    sync("netsuite", "customer")
+    sync("netsuite", "job")
+    sync("netsuite", "invoice")
+    again = sync("netsuite", "invoice", "--full")
+
+    assert f"{len(invoices)} received" in early and waiting == 0
+    assert RevenueEvent.objects.count() == len(invoices)
+    one_id, one = next(iter(invoices.items()))
+    event = RevenueEvent.objects.get(idempotency_key=f"netsuite:invoice:{one_id}")
+    customer = SourceRecord.objects.get(object_type="customer", external_id=one["entity"]["id"])
+    assert (event.kind, str(event.amount), event.currency) == ("invoice_issued", f"{one['total']:.2f}",
+                                                               one["currency"]["refName"])
+    assert event.client_id == customer.golden_record_id and event.engagement_id is not None
+    assert event.source_reference == one["tranId"]
+    assert " 0 created" in again and RevenueEvent.objects.count() == len(invoices)
