@@ -8,7 +8,13 @@ from connectors.errors import RateLimited, Retryable
 from connectors.models import Direction, Stream
 from connectors.services.breaker import breaker_admit, breaker_watch
 from connectors.services.inbound import StreamBusy, stream_sync
-from connectors.services.outbound import deliveries_due, delivery_attempt, outbox_pending, outbox_relay
+from connectors.services.outbound import (
+    deliveries_attempt,
+    deliveries_due_batches,
+    delivery_attempt,
+    outbox_pending,
+    outbox_relay,
+)
 from connectors.services.relay import outbound_relay_soon, outbound_relay_started
 from connectors.services.webhooks import webhook_process
 
@@ -64,11 +70,17 @@ def outbound_relay_task() -> int:
     that changed golden records (connectors.services.relay), and run by beat as the net."""
     outbound_relay_started()
     created = outbox_relay()
-    for delivery_id in deliveries_due():
-        outbound_delivery_task.delay(delivery_id)
+    for batch in deliveries_due_batches():
+        outbound_deliveries_task.delay(batch)
     if outbox_pending():  # more than one batch, or changes another sequencer was still numbering
         outbound_relay_soon(countdown=1)
     return created
+
+
+@shared_task(name="connectors.tasks.outbound_deliveries_task", acks_late=True, ignore_result=True)
+def outbound_deliveries_task(delivery_ids: list[str]) -> int:
+    """Attempt a batch of one subscription's deliveries in one write; returns how many were attempted."""
+    return len(deliveries_attempt(delivery_ids=delivery_ids))
 
 
 @shared_task(name="connectors.tasks.outbound_delivery_task", acks_late=True, ignore_result=True)

@@ -17,7 +17,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
-from collections.abc import Iterable, Mapping
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -29,7 +30,7 @@ from canonical.models import ChangeEvent, SourceRecord
 from canonical.registry import model_for
 from canonical.services.changes import change_events_sequence
 from canonical.services.golden import source_record_attach, source_record_stage
-from connectors.base import Connector, Upsert
+from connectors.base import Connector, Upsert, WriteResult
 from connectors.errors import ConnectorError, RateLimited, Retryable
 from connectors.models import Delivery, DeliveryStatus, Direction, RelayCursor, Stream, Subscription
 from connectors.services.breaker import breaker_admit, breaker_watch, systems_held
@@ -40,6 +41,7 @@ from hub import correlation
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+BATCH_SIZE = 200  # Salesforce's composite collections take 200 records a request
 BACKOFF_BASE_S = 10.0
 BACKOFF_CAP_S = 1800.0
 DELIVERED_OPERATIONS = ("created", "updated")
@@ -110,6 +112,17 @@ def deliveries_due(*, limit: int = 100) -> list[str]:
     return [str(pk) for pk in ids]
 
 
+def deliveries_due_batches(*, limit: int = 2000, size: int = BATCH_SIZE) -> list[list[str]]:
+    """The due deliveries (as deliveries_due gives them) in batches of one subscription each, at most ``size``
+    to a batch: each batch is one write to its platform."""
+    ids = deliveries_due(limit=limit)
+    subscription_of = dict(Delivery.objects.filter(pk__in=ids).values_list("pk", "subscription_id"))
+    groups: dict[Any, list[str]] = {}
+    for pk in ids:
+        groups.setdefault(subscription_of.get(uuid.UUID(pk)), []).append(pk)
+    return [group[i:i + size] for group in groups.values() for i in range(0, len(group), size)]
+
+
 def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
     """Exponential (10 s, 30 s, 90 s, ...) with up to 20% jitter, never sooner than the platform asked."""
     delay = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 3 ** max(attempts - 1, 0))
@@ -154,48 +167,76 @@ def _attempt_conditions(delivery_id: str) -> contextlib.ExitStack | None:
 
 
 def delivery_attempt(*, delivery_id: str) -> Delivery | None:
-    """Deliver one pending, due delivery now (if no other worker holds it and its system's breaker lets it
-    through), under the correlation id of its change. Idempotent."""
-    conditions = _attempt_conditions(delivery_id)
+    """Deliver one pending, due delivery now (see deliveries_attempt). Idempotent."""
+    attempted = deliveries_attempt(delivery_ids=[delivery_id])
+    return attempted[0] if attempted else None
+
+
+def deliveries_attempt(*, delivery_ids: Sequence[str]) -> list[Delivery]:
+    """Deliver pending, due deliveries of one subscription in one write (a platform's batch upsert: Salesforce
+    composite collections of 200, NetSuite record by record), if no other worker holds them and the system's
+    breaker lets them through, under the correlation id of the first one's change. Idempotent: a delivery
+    another worker holds, or that is no longer pending and due, is left out. Returns the ones attempted."""
+    if not delivery_ids:
+        return []
+    conditions = _attempt_conditions(str(delivery_ids[0]))
     if conditions is None:
-        return None
+        return []
     with conditions, transaction.atomic():
-        # Only the delivery's row: locking the joined subscription and system rows too would make every other
-        # worker delivering to the same platform skip its own delivery as if it were taken.
-        delivery = (Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-                    .select_related("change", "subscription__system")
-                    .filter(pk=delivery_id, status=DeliveryStatus.PENDING).first())
-        if delivery is None:
-            return None
-        subscription = delivery.subscription
-        if Delivery.objects.filter(subscription=subscription, record_id=delivery.record_id,
-                                   version__gt=delivery.version, status__in=[DeliveryStatus.PENDING,
-                                                                             DeliveryStatus.DELIVERED]).exists():
-            delivery.status = DeliveryStatus.SUPERSEDED
-            delivery.save(update_fields=["status"])
-            return delivery
-        change = delivery.change
+        # Only the deliveries' rows: locking the joined subscription and system rows too would make every other
+        # worker delivering to the same platform skip its own deliveries as if they were taken.
+        locked = list(Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+                      .select_related("change", "subscription__system")
+                      .filter(pk__in=list(delivery_ids), status=DeliveryStatus.PENDING,
+                              next_attempt_at__lte=timezone.now())
+                      .order_by("version"))
+        if not locked:
+            return []
+        subscription = locked[0].subscription
+        batch = [d for d in locked if d.subscription_id == subscription.pk]
+        live = [d for d in batch if not _superseded(d)]
+        if not live:
+            return batch
         connector = connector_for(subscription.system)
-        upsert = Upsert(object_type=subscription.object_type, hub_id=change.golden_id,
-                        fields=_fields(subscription, change.data), external_id=_platform_id(delivery, connector))
-        delivery.attempts += 1
+        upserts = [Upsert(object_type=subscription.object_type, hub_id=d.change.golden_id,
+                          fields=_fields(subscription, d.change.data), external_id=_platform_id(d, connector))
+                   for d in live]
+        for delivery in live:
+            delivery.attempts += 1
         try:
-            result = connector.write([upsert])[0]
+            results = connector.write(upserts)
         except ConnectorError as exc:
-            _failed(delivery, str(exc), retryable=isinstance(exc, Retryable),
-                    retry_after=exc.retry_after if isinstance(exc, RateLimited) else None,
-                    body=exc.body if isinstance(exc.body, dict | list) else {"body": str(exc.body)[:2000]})
-            return delivery
-        if not result.ok:
-            _failed(delivery, result.error, retryable=result.retryable, body=dict(result.details))
-            return delivery
-        delivery.status, delivery.delivered_at = DeliveryStatus.DELIVERED, timezone.now()
-        delivery.external_id, delivery.last_error = result.external_id or "", ""
-        delivery.response = {"external_id": result.external_id, "created": result.created}
-        delivery.save()
-        if result.external_id:
-            _write_back(delivery, upsert, result.external_id, connector.written_attributes(upsert))
-    return delivery
+            body = exc.body if isinstance(exc.body, dict | list) else {"body": str(exc.body)[:2000]}
+            for delivery in live:
+                _failed(delivery, str(exc), retryable=isinstance(exc, Retryable),
+                        retry_after=exc.retry_after if isinstance(exc, RateLimited) else None, body=body)
+            return batch
+        for delivery, upsert, result in zip(live, upserts, results, strict=True):
+            _settle(delivery, upsert, result, connector)
+    return batch
+
+
+def _superseded(delivery: Delivery) -> bool:
+    """A newer version of the record is on its way (or there) to this system: this one is never sent."""
+    newer = Delivery.objects.filter(subscription_id=delivery.subscription_id, record_id=delivery.record_id,
+                                    version__gt=delivery.version,
+                                    status__in=[DeliveryStatus.PENDING, DeliveryStatus.DELIVERED]).exists()
+    if newer:
+        delivery.status = DeliveryStatus.SUPERSEDED
+        delivery.save(update_fields=["status"])
+    return newer
+
+
+def _settle(delivery: Delivery, upsert: Upsert, result: WriteResult, connector: Connector) -> None:
+    if not result.ok:
+        _failed(delivery, result.error, retryable=result.retryable, body=dict(result.details))
+        return
+    delivery.status, delivery.delivered_at = DeliveryStatus.DELIVERED, timezone.now()
+    delivery.external_id, delivery.last_error = result.external_id or "", ""
+    delivery.response = {"external_id": result.external_id, "created": result.created}
+    delivery.save()
+    if result.external_id:
+        _write_back(delivery, upsert, result.external_id, connector.written_attributes(upsert))
 
 
 def _failed(delivery: Delivery, error: str, *, retryable: bool, retry_after: float | None = None,
