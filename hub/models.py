@@ -39,19 +39,27 @@ def tracked(**kwargs):
     return HistoricalRecords(bases=[CorrelatedHistory], get_user=history_user, **kwargs)
 
 
+def history_context() -> dict[str, str]:
+    """The correlation id and actor of history rows written now (also for rows written in bulk, which
+    simple-history's signals do not reach)."""
+    from simple_history.models import HistoricalRecords
+
+    context = {"correlation_id": correlation.get() or ""}
+    request = getattr(HistoricalRecords.context, "request", None)
+    auth = getattr(request, "auth", None)  # DRF sets it on the Django request too
+    if isinstance(auth, ApiClient):
+        context["actor"] = f"api:{auth.name}"
+    elif getattr(request, "user", None) is not None and getattr(request.user, "is_authenticated", False):
+        context["actor"] = request.user.get_username()
+    return context
+
+
 def set_history_context(sender, history_instance, **kwargs) -> None:
     """simple-history's pre_create_historical_record receiver (connected in HubConfig.ready)."""
     if not hasattr(history_instance, "correlation_id"):
         return
-    from simple_history.models import HistoricalRecords
-
-    history_instance.correlation_id = correlation.get() or ""
-    request = getattr(HistoricalRecords.context, "request", None)
-    auth = getattr(request, "auth", None)  # DRF sets it on the Django request too
-    if isinstance(auth, ApiClient):
-        history_instance.actor = f"api:{auth.name}"
-    elif getattr(request, "user", None) is not None and getattr(request.user, "is_authenticated", False):
-        history_instance.actor = request.user.get_username()
+    for name, value in history_context().items():
+        setattr(history_instance, name, value)
 
 
 class ApiClient(models.Model):

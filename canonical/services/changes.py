@@ -25,11 +25,11 @@ def golden_record_snapshot(record: models.Model) -> dict:
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
-def change_event_record(
+def change_event_build(
     *, record: models.Model, operation: str, changed_fields: Sequence[str], reason: str = ""
 ) -> ChangeEvent:
-    """Write the change event of a golden change. Call inside the transaction that made the change."""
-    return ChangeEvent.objects.create(
+    """The change event of a golden change, not saved yet (for writing many at once)."""
+    return ChangeEvent(
         entity_type=record.ENTITY_TYPE,
         record_id=record.pk,
         golden_id=record.golden_id,
@@ -40,6 +40,15 @@ def change_event_record(
         reason=reason[:200],
         correlation_id=correlation.get() or "",
     )
+
+
+def change_event_record(
+    *, record: models.Model, operation: str, changed_fields: Sequence[str], reason: str = ""
+) -> ChangeEvent:
+    """Write the change event of a golden change. Call inside the transaction that made the change."""
+    event = change_event_build(record=record, operation=operation, changed_fields=changed_fields, reason=reason)
+    event.save(force_insert=True)
+    return event
 
 
 def change_events_sequence(*, limit: int = SEQUENCE_BATCH) -> int:

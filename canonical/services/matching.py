@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -223,8 +223,12 @@ def _candidates(matcher: Matcher, record: MatchRecord) -> Candidates:
     return Candidates(similar, True)
 
 
-def score_against(matcher: Matcher, values: Mapping[str, str], candidates: Sequence[MatchRecord]) -> list[Scored]:
-    """The probability that the record (``values``) is each candidate, with each comparison's weight."""
+def score_against(matcher: Matcher, values: Mapping[str, str], candidates: Sequence[MatchRecord], *,
+                  counts: Callable[[Sequence[str]], list[int]] | None = None) -> list[Scored]:
+    """The probability that the record (``values``) is each candidate, with each comparison's weight.
+
+    ``counts`` (key -> how many active records hold it) stands in for the count query when the caller already
+    knows them."""
     if not candidates:
         return []
     rows = [values, *[c.values for c in candidates]]
@@ -232,8 +236,8 @@ def score_against(matcher: Matcher, values: Mapping[str, str], candidates: Seque
     tf_fields = [f for f in matcher.spec.fields if f.tf_adjust and values.get(f.name)]
     if tf_fields:
         population = _population(matcher)
-        for f, count in zip(tf_fields, _value_counts(matcher, [f"{f.name}={values[f.name]}" for f in tf_fields]),
-                            strict=True):
+        keys = [f"{f.name}={values[f.name]}" for f in tf_fields]
+        for f, count in zip(tf_fields, counts(keys) if counts else _value_counts(matcher, keys), strict=True):
             # The share of all records holding this value, counted through the blocking index.
             column = prepared[f.name]
             column.frequency = column.frequency.copy()
@@ -397,7 +401,15 @@ def parked_sources_match(*, system_id: Any, reason: str = "matched after what it
 
 def _decision(source: SourceRecord, outcome: str, golden_id: Any, best: Scored | None, reason: str,
               version: int, actor: str = "") -> MatchDecision:
-    return MatchDecision.objects.create(
+    decision = decision_build(source, outcome, golden_id, best, reason, version, actor)
+    decision.save(force_insert=True)
+    return decision
+
+
+def decision_build(source: SourceRecord, outcome: str, golden_id: Any, best: Scored | None, reason: str,
+                   version: int, actor: str = "") -> MatchDecision:
+    """A match decision, not saved yet (for writing many at once)."""
+    return MatchDecision(
         source_record=source, entity_type=source.entity_type, outcome=outcome, golden_record_id=golden_id,
         candidate_golden_id=best.golden_record_id if best else None, score=best.probability if best else None,
         contributions=best.contributions if best else {}, config_version=version, actor=actor, reason=reason[:300],

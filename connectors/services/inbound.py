@@ -19,7 +19,8 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from canonical.models import ConnectedSystem
+from canonical.models import ConnectedSystem, SourceRecord
+from canonical.services.arrivals import Arrival, source_records_match, source_records_stage
 from canonical.services.golden import (
     source_record_mark_deleted,
     source_record_stage,
@@ -77,30 +78,10 @@ def stream_page_apply(*, stream: Stream, page: Page, run: SyncRun, deletions: bo
     with transaction.atomic():
         # Before any row lock of the page (see match_lock_acquire): pages of one entity type apply one at a time.
         match_lock_acquire(entity_types=[c.entity_type for c in page.changes if not (deletions or c.deleted)])
-        for change in page.changes:
-            if deletions or change.deleted:
-                if source_record_mark_deleted(system=stream.system, object_type=change.object_type,
-                                              external_id=change.external_id, deleted_at=change.modified_at):
-                    counts.deleted += 1
-                continue
-            staged = source_record_stage(
-                system=stream.system, object_type=change.object_type, external_id=change.external_id,
-                entity_type=change.entity_type, attributes=change.attributes, payload=change.payload,
-                source_modified_at=change.modified_at, reason=f"pulled from {stream.system.key}",
-            )
-            if not staged.changed:
-                counts.unchanged += 1
-                continue
-            try:
-                with transaction.atomic():
-                    source_record_match(source_record=staged.source_record, reason=f"pulled from {stream.system.key}")
-            except ValidationError as exc:
-                # Staged but parked: it refers to a record not here yet; retried at the end of every run.
-                counts.parked += 1
-                logger.info("source record parked", extra={"source_record": str(staged.source_record.pk),
-                                                            "reason": "; ".join(exc.messages)[:300]})
-            counts.created += staged.created
-            counts.updated += not staged.created
+        if deletions or any(change.deleted for change in page.changes):
+            _apply_one_at_a_time(stream, page, counts, deletions=deletions)
+        else:
+            _apply_in_bulk(stream, page, counts)
         if advance_cursor:
             field = "deleted_cursor" if deletions else "cursor"
             Stream.objects.filter(pk=stream.pk).update(**{field: page.cursor})
@@ -111,6 +92,55 @@ def stream_page_apply(*, stream: Stream, page: Page, run: SyncRun, deletions: bo
             cursor_after=page.cursor if not deletions else F("cursor_after"),
         )
     return counts
+
+
+def _apply_in_bulk(stream: Stream, page: Page, counts: PageCounts) -> None:
+    """Stage the page in bulk, then match what is new or changed, in page order."""
+    reason = f"pulled from {stream.system.key}"
+    arrivals = [Arrival(object_type=c.object_type, external_id=c.external_id, entity_type=c.entity_type,
+                        attributes=c.attributes, payload=c.payload, source_modified_at=c.modified_at)
+                for c in page.changes]
+    staged = source_records_stage(system=stream.system, arrivals=arrivals, reason=reason)
+    changed = [s for s in staged if s.changed]
+    counts.unchanged += len(staged) - len(changed)
+    placements = source_records_match(sources=[s.source_record for s in changed], reason=reason)
+    for stage, placement in zip(changed, placements, strict=True):
+        if placement.error is not None:
+            _parked(counts, stage.source_record, placement.error)
+        counts.created += stage.created
+        counts.updated += not stage.created
+
+
+def _apply_one_at_a_time(stream: Stream, page: Page, counts: PageCounts, *, deletions: bool) -> None:
+    """Pages that delete: each record in turn, deletions and stagings in the order the platform sent them."""
+    for change in page.changes:
+        if deletions or change.deleted:
+            if source_record_mark_deleted(system=stream.system, object_type=change.object_type,
+                                          external_id=change.external_id, deleted_at=change.modified_at):
+                counts.deleted += 1
+            continue
+        staged = source_record_stage(
+            system=stream.system, object_type=change.object_type, external_id=change.external_id,
+            entity_type=change.entity_type, attributes=change.attributes, payload=change.payload,
+            source_modified_at=change.modified_at, reason=f"pulled from {stream.system.key}",
+        )
+        if not staged.changed:
+            counts.unchanged += 1
+            continue
+        try:
+            with transaction.atomic():
+                source_record_match(source_record=staged.source_record, reason=f"pulled from {stream.system.key}")
+        except ValidationError as exc:
+            _parked(counts, staged.source_record, exc)
+        counts.created += staged.created
+        counts.updated += not staged.created
+
+
+def _parked(counts: PageCounts, source: SourceRecord, error: ValidationError) -> None:
+    """Staged but parked: it refers to a record not here yet; retried at the end of every run."""
+    counts.parked += 1
+    logger.info("source record parked", extra={"source_record": str(source.pk),
+                                                "reason": "; ".join(error.messages)[:300]})
 
 
 def stream_sync(*, stream: Stream, full: bool = False, max_pages: int | None = None,

@@ -215,3 +215,50 @@ def test_two_pulls_of_one_stream_at_once_one_runs_the_other_is_skipped(make_plat
     run = SyncRun.objects.get(stream=stream)
     assert (run.status, run.received) == (RunStatus.SUCCEEDED, len(platforms.netsuite.store["customer"]))
     assert worker.messages().count("stream busy, skipped") == 1
+
+
+def pull(workers: Workers, *streams: Stream) -> None:
+    ids = [workers.send(inbound_stream_sync_task, str(s.pk)) for s in streams]
+    assert workers.wait(*ids) == ["succeeded"] * len(ids)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "outbound._wanted treats a platform copy as the hub's only while its payload has the write-back's 'hub_id' "
+    "key; once the copy is pulled back its payload is the platform's record (Hub_Id__c / externalId), so later "
+    "changes are never delivered to it"))
+def test_a_rename_in_netsuite_reaches_the_salesforce_copy_the_hub_wrote(make_platforms, workers):
+    platforms = make_platforms(clients=24)
+    workers.start(concurrency=2, pool="prefork")
+    cycle(workers, platforms)
+    cycle(workers, platforms)  # what the hub wrote is read back
+    # given a NetSuite client that the hub wrote into Salesforce
+    account = next(r for r in platforms.salesforce.store["Account"].values() if r.get("Hub_Id__c"))
+    golden = Client.objects.get(golden_id=account["Hub_Id__c"])
+    customer = SourceRecord.objects.get(system=platforms.systems["netsuite"], golden_record_id=golden.pk).external_id
+
+    # when its legal name changes in NetSuite (which owns it)
+    platforms.netsuite.touch("customer", customer, companyName="Renamed Holdings Limited")
+    cycle(workers, platforms)
+
+    # then the golden record takes it, and so does Salesforce's copy
+    assert Client.objects.get(pk=golden.pk).legal_name == "Renamed Holdings Limited"
+    assert platforms.salesforce.store["Account"][account["Id"]]["Legal_Name__c"] == "Renamed Holdings Limited"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the relay writes a golden client into a platform whose own records have not been pulled yet: when that "
+    "platform's copy arrives it matches the golden record, and the platform now holds the client twice"))
+def test_relaying_before_a_platform_is_first_read_writes_no_second_copy_there(make_platforms, workers):
+    platforms = make_platforms(clients=24)
+    workers.start(concurrency=2, pool="prefork")
+
+    # given Salesforce pulled and relayed before NetSuite's customers were ever read
+    pull(workers, platforms.stream("salesforce", "Account"))
+    relay(workers)
+    # when NetSuite is then pulled, and the hub settles
+    cycle(workers, platforms)
+    cycle(workers, platforms)
+
+    # then NetSuite holds each golden client once
+    held = held_per_golden(platforms, "netsuite", platforms.netsuite.store["customer"])
+    assert set(held.values()) == {1}

@@ -1,0 +1,513 @@
+"""Source records arriving a page at a time: staged in a few statements, matched with the page's reads done once.
+
+A pulled page is staged with one read of the rows the hub already holds and one insert of the new ones (with
+their history). Its new and changed records are then matched in page order, each decided exactly as
+``source_record_match`` decides it: the candidates, term frequencies and population that function would read
+are read once for the page, and kept up to date in memory as each record is decided; the new golden records
+it makes (rows, history, match views, decisions, change events) are written in bulk. Before a record whose
+decision reads the database beyond that (one that refers to another record, one joining a golden record made
+earlier in the page, one already attached) the pending writes are flushed, so every decision is the one the
+record-at-a-time path makes. Call both inside the page's transaction, holding its matching lock.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from django.core.exceptions import ValidationError
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from canonical.choices import ChangeOperation, MatchOutcome
+from canonical.models import ChangeEvent, ConnectedSystem, MatchDecision, MatchRecord, SourceRecord
+from canonical.registry import model_for
+from canonical.services.changes import change_event_build
+from canonical.services.golden import (
+    StageResult,
+    _apply,
+    _json_safe,
+    _survive,
+    golden_record_recompute,
+    payload_digest,
+    source_record_attach,
+    source_record_stage,
+)
+from canonical.services.matching import (
+    CANDIDATE_LIMIT,
+    TRIGRAM_THRESHOLD,
+    Matcher,
+    Scored,
+    _best_per_golden,
+    _decide,
+    block_keys,
+    decision_build,
+    match_record_refresh,
+    match_values,
+    matcher_for,
+    potential_match_open,
+    score_against,
+    source_record_match,
+)
+from hub.models import history_context
+
+MATCH_VIEW_FIELDS = ["entity_type", "golden_record_id", "values", "block_keys", "name_key", "is_active"]
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """One record as its platform sent it, to stage."""
+
+    object_type: str
+    external_id: str
+    entity_type: str
+    attributes: Mapping[str, Any]
+    payload: Mapping[str, Any]
+    source_modified_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where matching put a source record: its decision (None when it was already attached), or why it is
+    parked (it refers to a record the hub has not seen yet, or its golden record would not be valid)."""
+
+    source_record: SourceRecord
+    decision: MatchDecision | None = None
+    error: ValidationError | None = None
+
+
+# --- staging -----------------------------------------------------------------------------------------------
+
+def source_records_stage(*, system: ConnectedSystem, arrivals: Sequence[Arrival], reason: str) -> list[StageResult]:
+    """Stage a page of one system's records: what ``source_record_stage`` does to each, in a few statements.
+
+    The same payload again is a no-op, an older copy is ignored (stale); new rows are inserted together and
+    changed ones updated together, each with its history row."""
+    for arrival in arrivals:
+        model_for(arrival.entity_type)  # validates the entity type
+    now = timezone.now()
+    held: dict[tuple[str, str], SourceRecord] = {}
+    keys = {(a.object_type, str(a.external_id)) for a in arrivals}
+    if keys:
+        rows = SourceRecord.objects.select_for_update(of=("self",)).select_related("system").filter(
+            system=system, object_type__in={k[0] for k in keys}, external_id__in={k[1] for k in keys})
+        held = {(r.object_type, r.external_id): r for r in rows}
+    results: list[StageResult] = []
+    new: dict[tuple[str, str], SourceRecord] = {}
+    changed: dict[Any, SourceRecord] = {}
+    for arrival in arrivals:
+        key = (arrival.object_type, str(arrival.external_id))
+        digest = payload_digest(arrival.payload)
+        row = held.get(key)
+        if row is None:
+            row = SourceRecord(system=system, object_type=key[0], external_id=key[1], entity_type=arrival.entity_type,
+                               attributes=_json_safe(arrival.attributes), payload=_json_safe(arrival.payload),
+                               payload_hash=digest, source_modified_at=arrival.source_modified_at)
+            row._change_reason = reason
+            held[key] = new[key] = row
+            results.append(StageResult(row, created=True, changed=True))
+            continue
+        if row.payload_hash == digest and not row.is_deleted:
+            results.append(StageResult(row, created=False, changed=False))
+            continue
+        if (arrival.source_modified_at is not None and row.source_modified_at is not None
+                and arrival.source_modified_at < row.source_modified_at):
+            results.append(StageResult(row, created=False, changed=False, stale=True))
+            continue
+        row.attributes, row.payload = _json_safe(arrival.attributes), _json_safe(arrival.payload)
+        row.payload_hash, row.source_modified_at = digest, arrival.source_modified_at
+        row.is_deleted, row.deleted_at, row.last_changed_at = False, None, now
+        row._change_reason = reason
+        if key not in new:
+            changed[row.pk] = row
+        results.append(StageResult(row, created=False, changed=True))
+    context = history_context()
+    if new:
+        SourceRecord.objects.bulk_create(new.values(), ignore_conflicts=True)
+        inserted = set(SourceRecord.objects.filter(pk__in=[r.pk for r in new.values()]).values_list("pk", flat=True))
+        SourceRecord.history.bulk_history_create([r for r in new.values() if r.pk in inserted],
+                                                 custom_historical_attrs=context)
+        lost = {key for key, r in new.items() if r.pk not in inserted}
+        if lost:  # another writer staged these first: take the update path against its rows, one by one
+            results = _restage(system, arrivals, results, lost, reason)
+    if changed:
+        rows = list(changed.values())
+        SourceRecord.objects.bulk_update(rows, ["attributes", "payload", "payload_hash", "source_modified_at",
+                                                "is_deleted", "deleted_at", "last_changed_at"])
+        SourceRecord.history.bulk_history_create(rows, update=True, custom_historical_attrs=context)
+    return results
+
+
+def _restage(system: ConnectedSystem, arrivals: Sequence[Arrival], results: list[StageResult],
+             lost: set[tuple[str, str]], reason: str) -> list[StageResult]:
+    out = []
+    for arrival, result in zip(arrivals, results, strict=True):
+        if (arrival.object_type, str(arrival.external_id)) in lost:
+            result = source_record_stage(system=system, object_type=arrival.object_type,
+                                         external_id=arrival.external_id, entity_type=arrival.entity_type,
+                                         attributes=arrival.attributes, payload=arrival.payload,
+                                         source_modified_at=arrival.source_modified_at, reason=reason)
+        out.append(result)
+    return out
+
+
+# --- matching ----------------------------------------------------------------------------------------------
+
+def source_records_match(*, sources: Sequence[SourceRecord], reason: str) -> list[Placement]:
+    """Match staged source records in order, each as ``source_record_match`` would (same decisions, same
+    golden records), reading candidates once per page and writing new golden records in bulk."""
+    pages: dict[str, _Page | None] = {}
+    for entity_type in dict.fromkeys(s.entity_type for s in sources):
+        matcher = matcher_for(entity_type)
+        pages[entity_type] = _Page(matcher, [s for s in sources if s.entity_type == entity_type], reason) \
+            if matcher else None
+    placements = []
+    for source in sources:
+        page = pages[source.entity_type]
+        if page is None:
+            placements.append(_one_at_a_time(source, reason))
+            continue
+        placements.append(page.place(source))
+    for page in pages.values():
+        if page is not None:
+            page.flush()
+    return placements
+
+
+def _one_at_a_time(source: SourceRecord, reason: str) -> Placement:
+    try:
+        with transaction.atomic():
+            return Placement(source, source_record_match(source_record=source, reason=reason))
+    except ValidationError as exc:
+        return Placement(source, error=exc)
+
+
+def _references(source: SourceRecord) -> list[tuple[str, str, str]]:
+    """(system key, object type, external id) of each record the source refers to."""
+    return [(v.get("system") or source.system.key, str(v.get("object_type")), str(v.get("external_id")))
+            for v in source.attributes.values() if isinstance(v, Mapping)]
+
+
+def trigrams(text: str) -> frozenset[str]:
+    """pg_trgm's trigrams of a normalised name (lower-case letters, digits and single spaces): each word
+    padded with two spaces before and one after."""
+    grams = set()
+    for word in text.split():
+        padded = f"  {word} "
+        grams.update(padded[i:i + 3] for i in range(len(padded) - 2))
+    return frozenset(grams)
+
+
+def similarity(a: frozenset[str], b: frozenset[str], shared: int | None = None) -> float:
+    """pg_trgm's similarity: shared trigrams over all trigrams, computed in single precision as it is."""
+    if not a or not b:
+        return 0.0
+    shared = len(a & b) if shared is None else shared
+    return float(np.float32(shared) / np.float32(len(a) + len(b) - shared))
+
+
+@dataclass
+class _Pending:
+    goldens: list[tuple[models.Model, SourceRecord, list[str]]] = field(default_factory=list)
+    views: dict[Any, MatchRecord] = field(default_factory=dict)
+    decisions: list[MatchDecision] = field(default_factory=list)
+
+
+class _Page:
+    """One entity type's records of a page, and what matching reads of the database, kept in memory."""
+
+    def __init__(self, matcher: Matcher, sources: Sequence[SourceRecord], reason: str) -> None:
+        self.matcher, self.reason = matcher, reason
+        self.model = model_for(matcher.entity_type)
+        self.page_ids = [s.pk for s in sources]
+        self.page_set = set(self.page_ids)
+        self.pending = _Pending()
+        self.pending_goldens: set[Any] = set()
+        self.pending_sources: set[tuple[str, str, str]] = set()
+        self.tf_fields = [f for f in matcher.spec.fields if f.tf_adjust]
+        # Match views matching may read: the page's own (as they are before the page), every live one sharing a
+        # key with the page, and the live ones named like a page record that shares no key with anything.
+        self.views: dict[Any, MatchRecord] = {}
+        self.index: dict[str, set[Any]] = defaultdict(set)
+        self.names: dict[str, set[Any]] = defaultdict(set)  # trigram -> the page's live views holding it
+        self.grams: dict[Any, frozenset[str]] = {}
+        self._remember(MatchRecord.objects.filter(pk__in=self.page_ids))
+        self.upfront = {s.pk: self._view(s) for s in sources if s.golden_record_id is None}
+        self.counts: dict[str, int] = {}
+        self.population: int | None = None
+        self.similar_before: dict[Any, list[MatchRecord]] = {}
+        self.fetched_keys: set[str] = set()
+        if self.upfront:  # a page of changes to attached records only (read back, say) needs none of this
+            self._prefetch(matcher)
+
+    def _prefetch(self, matcher: Matcher) -> None:
+        self._fetch_keys({k for view in self.upfront.values() for k in view.block_keys})
+        self._fetch_counts({k for view in self.upfront.values() for k in self._tf_keys(view)})
+        if self.tf_fields and not matcher.population:
+            self.population = MatchRecord.objects.filter(entity_type=matcher.entity_type, is_active=True).count()
+        self._fetch_similar([v for v in self.upfront.values() if len(v.name_key) >= 3 and not self._keyed(v)])
+
+    # -- reads, once per page ---------------------------------------------------------------------------------
+    def _view(self, source: SourceRecord) -> MatchRecord:
+        values = match_values(self.matcher, source)
+        name_field = self.matcher.name_field
+        return MatchRecord(source_record_id=source.pk, entity_type=self.matcher.entity_type,
+                           golden_record_id=source.golden_record_id, values=values,
+                           block_keys=block_keys(self.matcher.spec, values),
+                           name_key=values.get(name_field, "")[:300] if name_field else "",
+                           is_active=not source.is_deleted)
+
+    def _tf_keys(self, view: MatchRecord) -> list[str]:
+        """The keys whose counts scoring reads for this record (as score_against builds them)."""
+        return [f"{f.name}={view.values[f.name]}" for f in self.tf_fields if view.values.get(f.name)]
+
+    def _remember(self, views: Any) -> None:
+        for view in views:
+            if view.pk not in self.views:
+                self._add(view)
+
+    def _add(self, view: MatchRecord) -> None:
+        self.views[view.pk] = view
+        for key in view.block_keys:
+            self.index[key].add(view.pk)
+        if view.pk in self.page_set and self._live(view, None):
+            self.grams[view.pk] = grams = trigrams(view.name_key)
+            for gram in grams:
+                self.names[gram].add(view.pk)
+
+    def _drop(self, view: MatchRecord) -> None:
+        for key in view.block_keys:
+            self.index[key].discard(view.pk)
+        for gram in self.grams.pop(view.pk, ()):
+            self.names[gram].discard(view.pk)
+        del self.views[view.pk]
+
+    def _fetch_keys(self, keys: set[str]) -> None:
+        """The live views holding each key (up to the candidate limit each), other than the page's own."""
+        keys = sorted(keys - self.fetched_keys)
+        self.fetched_keys.update(keys)
+        if not keys:
+            return
+        table = MatchRecord._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""SELECT DISTINCT m.source_record_id FROM unnest(%s::varchar[]) AS k(key)
+                    CROSS JOIN LATERAL (SELECT source_record_id FROM {table}
+                        WHERE entity_type = %s AND is_active AND golden_record_id IS NOT NULL
+                          AND block_keys @> ARRAY[k.key] AND NOT (source_record_id = ANY(%s)) LIMIT %s) AS m""",  # noqa: S608
+                [keys, self.matcher.entity_type, self.page_ids, CANDIDATE_LIMIT])
+            ids = [row[0] for row in cursor.fetchall() if row[0] not in self.views]
+        self._remember(MatchRecord.objects.filter(pk__in=ids))
+
+    def _fetch_counts(self, keys: set[str]) -> None:
+        """How many active views hold each key, as the database says now (call with nothing pending)."""
+        keys = sorted(keys - self.counts.keys())
+        if not keys:
+            return
+        table = MatchRecord._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""SELECT k.key, count(*) FROM unnest(%s::varchar[]) AS k(key)
+                    JOIN {table} m ON m.block_keys @> ARRAY[k.key]
+                    WHERE m.entity_type = %s AND m.is_active GROUP BY k.key""",  # noqa: S608
+                [keys, self.matcher.entity_type])
+            counted = dict(cursor.fetchall())
+        self.counts.update({key: counted.get(key, 0) for key in keys})
+
+    def _fetch_similar(self, views: Sequence[MatchRecord]) -> None:
+        """Live views (other than the page's own) named like each view, up to the candidate limit each."""
+        views = [v for v in views if v.pk not in self.similar_before]
+        if not views:
+            return
+        table = MatchRecord._meta.db_table
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [TRIGRAM_THRESHOLD])
+            # A name from the outer query is a parameter the planner cannot estimate: it would scan the table for
+            # every name (tens of ms each) rather than use the trigram index (a few ms).
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(
+                f"""SELECT p.id, m.source_record_id FROM unnest(%s::uuid[], %s::varchar[]) AS p(id, name)
+                    CROSS JOIN LATERAL (SELECT source_record_id FROM {table}
+                        WHERE entity_type = %s AND is_active AND golden_record_id IS NOT NULL
+                          AND name_key %% p.name AND NOT (source_record_id = ANY(%s)) LIMIT %s) AS m""",  # noqa: S608
+                [[v.pk for v in views], [v.name_key for v in views], self.matcher.entity_type, self.page_ids,
+                 CANDIDATE_LIMIT])
+            pairs = cursor.fetchall()
+            cursor.execute("SET LOCAL enable_seqscan TO DEFAULT")
+        found: dict[Any, list[Any]] = {v.pk: [] for v in views}
+        for page_id, view_id in pairs:
+            found[page_id].append(view_id)
+        unknown = {i for ids in found.values() for i in ids} - self.views.keys()
+        self._remember(MatchRecord.objects.filter(pk__in=unknown))
+        for page_id, ids in found.items():
+            self.similar_before[page_id] = [self.views[i] for i in ids]
+
+    # -- what the database would answer now ----------------------------------------------------------------
+    @staticmethod
+    def _live(view: MatchRecord, own: Any) -> bool:
+        return view.pk != own and view.is_active and view.golden_record_id is not None
+
+    def _keyed(self, view: MatchRecord) -> list[MatchRecord]:
+        found: dict[Any, MatchRecord] = {}
+        for key in view.block_keys:
+            for pk in self.index.get(key, ()):
+                candidate = self.views[pk]
+                if self._live(candidate, view.pk):
+                    found.setdefault(pk, candidate)
+        return list(found.values())[:CANDIDATE_LIMIT]
+
+    def _similar(self, view: MatchRecord) -> list[MatchRecord]:
+        self._fetch_similar([view])
+        before = [v for v in self.similar_before[view.pk] if self._live(v, view.pk)]
+        grams = trigrams(view.name_key)
+        shared: dict[Any, int] = defaultdict(int)
+        for gram in grams:
+            for pk in self.names.get(gram, ()):
+                shared[pk] += 1
+        ours = [self.views[pk] for pk, n in shared.items()
+                if pk != view.pk and similarity(grams, self.grams[pk], n) >= TRIGRAM_THRESHOLD]
+        return (before + ours)[:CANDIDATE_LIMIT]
+
+    def _tally(self, old: MatchRecord | None, new: MatchRecord | None) -> None:
+        """A view replaced by another (or added): move the counts matching reads from the database."""
+        for view, step in ((old, -1), (new, 1)):
+            if view is None or not view.is_active:
+                continue
+            for key in view.block_keys:
+                if key in self.counts:
+                    self.counts[key] += step
+            if self.population is not None:
+                self.population += step
+
+    def _replace(self, new: MatchRecord) -> MatchRecord | None:
+        old = self.views.get(new.pk)
+        if old is not None:
+            self._drop(old)
+        self._add(new)
+        self._tally(old, new)
+        return old
+
+    def _restore(self, new: MatchRecord, old: MatchRecord | None) -> None:
+        self._drop(new)
+        self._tally(new, old)
+        if old is not None:
+            self._add(old)
+
+    # -- deciding -----------------------------------------------------------------------------------------------
+    def place(self, source: SourceRecord) -> Placement:
+        if source.golden_record_id is not None:
+            return self._rematch(source)
+        references = _references(source)
+        if self.pending_sources.intersection(references):  # what it refers to was placed earlier in the page
+            self.flush()
+        view = self._view(source) if references else self.upfront.get(source.pk) or self._view(source)
+        if set(self._tf_keys(view)) - self.counts.keys():
+            self.flush()
+            self._fetch_counts(set(self._tf_keys(view)))
+        self._fetch_keys(set(view.block_keys))
+        old = self._replace(view)
+        best, outcome = self._judge(view)
+        joins = outcome in (MatchOutcome.AUTO_MATCH, MatchOutcome.DETERMINISTIC)
+        if joins and best.golden_record_id in self.pending_goldens:
+            self.flush()
+        golden = self.model.objects.get(pk=best.golden_record_id) if joins else None
+        if golden is not None and any("unresolved" in entry for entry in golden.lineage.values()):
+            self.flush()  # its recompute may resolve a link to a record placed earlier in the page
+        created = None
+        try:
+            if golden is not None:
+                golden_pk = golden.pk
+                with transaction.atomic():
+                    source_record_attach(source_record=source, record=golden, reason=f"{self.reason}: {outcome}")
+            else:
+                created = self._build(source)  # writes nothing: no savepoint needed
+                golden_pk = created[0].pk
+                if outcome == MatchOutcome.REVIEW:
+                    potential_match_open(entity_type=source.entity_type, record=golden_pk, other=best.golden_record_id,
+                                         probability=best.probability, contributions=best.contributions)
+        except ValidationError as exc:
+            source.golden_record_id = None
+            self._restore(view, old)
+            return Placement(source, error=exc)
+        if created:
+            self.pending.goldens.append((created[0], source, created[1]))
+            self.pending_goldens.add(golden_pk)
+            self.pending_sources.add((source.system.key, source.object_type, source.external_id))
+        self._drop(view)
+        view.golden_record_id = source.golden_record_id = golden_pk
+        self._add(view)
+        self.pending.views[view.pk] = view
+        decision = decision_build(source, outcome, golden_pk, best, self.reason, self.matcher.version)
+        self.pending.decisions.append(decision)
+        return Placement(source, decision)
+
+    def _judge(self, view: MatchRecord) -> tuple[Scored | None, str]:
+        """The best candidate and the outcome, as source_record_match finds them (reads only)."""
+        candidates, name_only = self._keyed(view), False
+        if not candidates and len(view.name_key) >= 3:
+            candidates, name_only = self._similar(view), True
+        matcher = self.matcher
+        if self.population is not None:
+            matcher = replace(matcher, population=max(self.population, 1))
+        ranked = _best_per_golden(
+            score_against(matcher, view.values, candidates, counts=lambda keys: [self.counts[k] for k in keys]), set())
+        best = ranked[0] if ranked else None
+        return best, _decide(self.matcher, best, name_only=name_only)
+
+    def _build(self, source: SourceRecord) -> tuple[models.Model, list[str]]:
+        """A golden record from the source alone, as golden_record_create makes it (written at the next flush),
+        and the attributes it sets."""
+        record = self.model()
+        try:
+            values, lineage = _survive(record, [source])
+            _apply(record, values)
+            record.lineage = lineage
+            record.full_clean(exclude=["golden_id"])
+        except ValidationError as exc:
+            raise ValidationError({"source": [f"cannot build a {source.entity_type} golden record: {exc}"]}) from exc
+        record._change_reason = self.reason
+        return record, list(values)
+
+    def _rematch(self, source: SourceRecord) -> Placement:
+        """An attached source changed: its match view is refreshed and its golden record recomputed."""
+        self.flush()
+        try:
+            with transaction.atomic():
+                view = match_record_refresh(source_record=source, matcher=self.matcher)
+                golden_record_recompute(record=self.model.objects.get(pk=source.golden_record_id), reason=self.reason)
+        except ValidationError as exc:
+            return Placement(source, error=exc)
+        self._replace(view)
+        return Placement(source, None)
+
+    # -- writing ----------------------------------------------------------------------------------------------
+    def flush(self) -> None:
+        """Write what the page decided so far: golden records, their sources' links, views, decisions, events."""
+        pending, self.pending = self.pending, _Pending()
+        self.pending_goldens.clear()
+        self.pending_sources.clear()
+        context = history_context()
+        if pending.goldens:
+            records = [record for record, _, _ in pending.goldens]
+            self.model.objects.bulk_create(records)
+            self.model.history.bulk_history_create(records, custom_historical_attrs=context)
+            now = timezone.now()
+            sources = []
+            for record, source, _ in pending.goldens:
+                source.golden_record_id, source.last_changed_at = record.pk, now
+                source._change_reason = f"attached to {record.golden_id}: {self.reason}"
+                sources.append(source)
+            SourceRecord.objects.bulk_update(sources, ["golden_record_id", "last_changed_at"])
+            SourceRecord.history.bulk_history_create(sources, update=True, custom_historical_attrs=context)
+            ChangeEvent.objects.bulk_create([
+                change_event_build(record=record, operation=ChangeOperation.CREATED, changed_fields=changed,
+                                   reason=self.reason) for record, _, changed in pending.goldens])
+        if pending.views:
+            MatchRecord.objects.bulk_create(pending.views.values(), update_conflicts=True,
+                                            unique_fields=["source_record"], update_fields=MATCH_VIEW_FIELDS)
+        if pending.decisions:
+            MatchDecision.objects.bulk_create(pending.decisions)

@@ -1,0 +1,227 @@
+"""A page staged in bulk and matched with the page's reads done once decides exactly what staging and matching
+its records one at a time decides: the same golden records, decisions, parked records and links."""
+
+import itertools
+import uuid
+from collections import Counter
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+
+from canonical.demo import generate
+from canonical.models import ChangeEvent, Client, Engagement, MatchDecision, MatchRecord, SourceRecord
+from canonical.registry import model_for
+from canonical.services.arrivals import (
+    Arrival,
+    similarity,
+    source_records_match,
+    source_records_stage,
+    trigrams,
+)
+from canonical.services.golden import source_record_stage
+from canonical.services.matching import source_record_match
+from hub import correlation
+from tests.factories.canonical import ConnectedSystemFactory
+
+
+def arrivals_of(specs, system: str) -> list[Arrival]:
+    return [Arrival(object_type=c.object_type, external_id=c.external_id, entity_type=spec.entity_type,
+                    attributes=c.attributes, payload=c.payload, source_modified_at=c.modified_at)
+            for spec in specs for c in spec.sources if c.system == system]
+
+
+def one_at_a_time(system, arrivals: list[Arrival], reason: str = "pulled") -> set[str]:
+    parked = set()
+    for a in arrivals:
+        staged = source_record_stage(system=system, object_type=a.object_type, external_id=a.external_id,
+                                     entity_type=a.entity_type, attributes=a.attributes, payload=a.payload,
+                                     source_modified_at=a.source_modified_at, reason=reason)
+        if staged.changed:
+            try:
+                with transaction.atomic():
+                    source_record_match(source_record=staged.source_record, reason=reason)
+            except ValidationError:
+                parked.add(a.external_id)
+    return parked
+
+
+def in_bulk(system, arrivals: list[Arrival], reason: str = "pulled") -> set[str]:
+    staged = source_records_stage(system=system, arrivals=arrivals, reason=reason)
+    changed = [s.source_record for s in staged if s.changed]
+    return {p.source_record.external_id for p in source_records_match(sources=changed, reason=reason) if p.error}
+
+
+def outcome(parked: set[str]) -> dict:
+    """Everything matching decided, by platform ids (golden ids and UUIDs differ between runs)."""
+    sources = {s.pk: (s.system.key, s.external_id) for s in SourceRecord.objects.select_related("system")}
+    groups: dict = {}
+    for source in SourceRecord.objects.all():
+        groups.setdefault(source.golden_record_id, set()).add(sources[source.pk])
+    goldens = frozenset(frozenset(members) for key, members in groups.items() if key is not None)
+
+    def label(golden_pk):
+        return min(groups[golden_pk]) if golden_pk in groups else None
+
+    return {
+        "goldens": goldens,
+        "unplaced": frozenset(groups.get(None, set())),
+        "parked": frozenset(parked),
+        "decisions": Counter((sources[d.source_record_id], d.outcome, label(d.golden_record_id),
+                              label(d.candidate_golden_id), round(d.score or 0, 6))
+                             for d in MatchDecision.objects.all()),
+        "views": {sources[v.pk]: (label(v.golden_record_id), tuple(v.block_keys), v.name_key, v.is_active)
+                  for v in MatchRecord.objects.all()},
+        "links": {(label(c.pk), label(c.parent_id)) for c in Client.objects.all()}
+                 | {(label(e.pk), label(e.client_id)) for e in Engagement.objects.all()},
+        "created": Counter(e.entity_type for e in ChangeEvent.objects.filter(operation="created")),
+        "clients": Client.objects.count(),
+    }
+
+
+def differences(one: dict, bulk: dict) -> dict:
+    """What differs between two outcomes, readably (empty when they are the same)."""
+    found = {}
+    for key in one:
+        a, b = one[key], bulk[key]
+        if a == b:
+            continue
+        if isinstance(a, frozenset | set):
+            found[key] = {"one_at_a_time": sorted(map(str, a - b))[:5], "in_bulk": sorted(map(str, b - a))[:5]}
+        elif isinstance(a, dict):
+            found[key] = [(k, a.get(k), b.get(k)) for k in set(a) | set(b) if a.get(k) != b.get(k)][:5]
+        else:
+            found[key] = (a, b)
+    return found
+
+
+@pytest.fixture
+def golden_ids(monkeypatch):
+    """Golden records' UUIDs drawn from a counter that each run restarts. Equally good candidates are told apart
+    by golden id, so the two runs compared must draw the same ids in the same order."""
+    counter = itertools.count(1)
+
+    def restart() -> None:
+        nonlocal counter
+        counter = itertools.count(1)
+
+    for entity_type in ("client", "engagement", "milestone", "contract"):
+        # Field.get_default reads the cached _get_default, so that is what is replaced.
+        monkeypatch.setattr(model_for(entity_type)._meta.pk, "_get_default", lambda: uuid.UUID(int=next(counter)))
+    return restart
+
+
+@pytest.fixture
+def both_ways(golden_ids):
+    def run(pages) -> tuple[dict, dict]:
+        """Apply the pages (system, arrivals) one record at a time, roll back, then in bulk; both outcomes."""
+        with transaction.atomic():
+            golden_ids()
+            parked = set().union(*(one_at_a_time(system, arrivals) for system, arrivals in pages))
+            first = outcome(parked)
+            transaction.set_rollback(True)
+        golden_ids()
+        parked = set().union(*(in_bulk(system, arrivals) for system, arrivals in pages))
+        return first, outcome(parked)
+
+    return run
+
+
+@pytest.fixture
+def systems(db):
+    return {key: ConnectedSystemFactory(key=key, kind=key) for key in ("salesforce", "netsuite", "certinia")}
+
+
+def test_two_platforms_clients_and_engagements_decide_the_same(systems, both_ways):
+    data = generate(seed=42, clients=36)
+    pages = [(systems["salesforce"], arrivals_of(data.clients, "salesforce")),
+             (systems["netsuite"], arrivals_of(data.clients, "netsuite")),
+             (systems["certinia"], arrivals_of(data.clients, "certinia")),
+             (systems["salesforce"], arrivals_of(data.engagements, "salesforce")),
+             (systems["netsuite"], arrivals_of(data.engagements, "netsuite"))]
+
+    one, bulk = both_ways(pages)
+
+    assert differences(one, bulk) == {}
+    assert not bulk["unplaced"] and bulk["created"]["engagement"] > 0
+
+
+def test_children_before_their_parents_and_duplicates_within_a_page_decide_the_same(systems, both_ways):
+    # given a page where subsidiaries come before their group, and some companies are there twice
+    data = generate(seed=7, clients=24)
+    accounts = list(reversed(arrivals_of(data.clients, "salesforce")))
+    twins = [Arrival(object_type=a.object_type, external_id=f"{a.external_id}-2", entity_type=a.entity_type,
+                     attributes=a.attributes, payload={**a.payload, "Id": f"{a.external_id}-2"})
+             for a in accounts[::5]]
+    engagements = arrivals_of(data.engagements, "netsuite")  # their customers never arrive: parked
+
+    one, bulk = both_ways([(systems["salesforce"], accounts + twins), (systems["netsuite"], engagements)])
+
+    assert differences(one, bulk) == {}
+    assert bulk["parked"] == {a.external_id for a in engagements}
+    assert len(bulk["goldens"]) == 24
+
+
+def test_an_invalid_golden_record_parks_its_source_and_the_rest_of_the_page_goes_on(systems, both_ways):
+    data = generate(seed=3, clients=12)
+    accounts = arrivals_of(data.clients, "salesforce")
+    bad = accounts[4]
+    accounts[4] = Arrival(object_type=bad.object_type, external_id=bad.external_id, entity_type=bad.entity_type,
+                          attributes={**bad.attributes, "country": "Atlantis"}, payload={**bad.payload, "x": 1})
+
+    one, bulk = both_ways([(systems["salesforce"], accounts)])
+
+    assert differences(one, bulk) == {}
+    assert bulk["parked"] == {bad.external_id}
+    assert not MatchRecord.objects.filter(source_record__external_id=bad.external_id).exists()
+
+
+def test_staging_in_bulk_creates_skips_and_updates_as_one_at_a_time_with_history(systems):
+    system = systems["salesforce"]
+    first = [Arrival("Account", str(n), "client", {"legal_name": f"Firm {n}"}, {"Id": str(n), "v": 1})
+             for n in range(4)]
+    in_bulk_results = source_records_stage(system=system, arrivals=first, reason="first pull")
+    later = [first[0],  # unchanged
+             Arrival("Account", "1", "client", {"legal_name": "Firm One"}, {"Id": "1", "v": 2}),  # changed
+             Arrival("Account", "9", "client", {"legal_name": "Firm 9"}, {"Id": "9", "v": 1})]  # new
+
+    with correlation.bind("corr-bulk"):
+        results = source_records_stage(system=system, arrivals=later, reason="second pull")
+
+    assert [(r.created, r.changed) for r in in_bulk_results] == [(True, True)] * 4
+    assert [(r.created, r.changed) for r in results] == [(False, False), (False, True), (True, True)]
+    one = SourceRecord.objects.get(external_id="1")
+    assert (one.attributes, one.payload["v"]) == ({"legal_name": "Firm One"}, 2)
+    assert [(h.history_type, h.history_change_reason, h.correlation_id) for h in one.history.order_by("history_id")] \
+        == [("+", "first pull", ""), ("~", "second pull", "corr-bulk")]
+    assert SourceRecord.objects.get(external_id="9").history.get().history_change_reason == "second pull"
+
+
+def test_an_older_copy_is_stale_in_bulk_as_one_at_a_time(systems):
+    from datetime import UTC, datetime
+
+    system = systems["netsuite"]
+    newer, older = datetime(2026, 5, 2, tzinfo=UTC), datetime(2026, 5, 1, tzinfo=UTC)
+    source_records_stage(system=system, arrivals=[Arrival("customer", "7", "client", {"legal_name": "B"},
+                                                          {"id": "7", "v": 2}, newer)], reason="pull")
+
+    (result,) = source_records_stage(system=system, arrivals=[Arrival("customer", "7", "client", {"legal_name": "A"},
+                                                                      {"id": "7", "v": 1}, older)], reason="pull")
+
+    assert (result.changed, result.stale) == (False, True)
+    assert SourceRecord.objects.get(external_id="7").attributes == {"legal_name": "B"}
+
+
+@pytest.mark.parametrize("a, b", [
+    ("harrison and webb advisory", "harrison webb advisory"), ("acme", "acme consulting"), ("abcde", "abcdx"),
+    ("northwind systems", "northwind system"), ("kestrel insurance", "kestral insurance"), ("3m", "3m uk"),
+    ("orchard engineering", "orchard eng"), ("blue water utilities", "bluewater utilities"), ("a b c", "c b a"),
+])
+def test_name_similarity_is_pg_trgm_s(db, a, b):
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL pg_trgm.similarity_threshold = 0.6")
+        cursor.execute("SELECT similarity(%s, %s), %s %% %s", [a, b, a, b])
+        expected, over = cursor.fetchone()
+
+    assert similarity(trigrams(a), trigrams(b)) == pytest.approx(expected, abs=1e-7)
+    assert (similarity(trigrams(a), trigrams(b)) >= 0.6) == over
