@@ -31,6 +31,7 @@ from connectors.base import Connector, Page
 from connectors.errors import ConnectorError
 from connectors.models import RunStatus, Stream, SyncRun
 from connectors.registry import connector_class
+from connectors.services.relay import outbound_relay_on_commit
 from hub import correlation
 
 logger = logging.getLogger(__name__)
@@ -91,6 +92,9 @@ def stream_page_apply(*, stream: Stream, page: Page, run: SyncRun, deletions: bo
             deleted=F("deleted") + counts.deleted, errors=F("errors") + counts.parked,
             cursor_after=page.cursor if not deletions else F("cursor_after"),
         )
+        if counts.created or counts.updated or counts.deleted:
+            # Bulk writes send no signals: ask for the relay explicitly (once per transaction, after commit).
+            outbound_relay_on_commit()
     return counts
 
 

@@ -222,12 +222,8 @@ def pull(workers: Workers, *streams: Stream) -> None:
     assert workers.wait(*ids) == ["succeeded"] * len(ids)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "outbound._wanted treats a platform copy as the hub's only while its payload has the write-back's 'hub_id' "
-    "key; once the copy is pulled back its payload is the platform's record (Hub_Id__c / externalId), so later "
-    "changes are never delivered to it"))
 def test_a_rename_in_netsuite_reaches_the_salesforce_copy_the_hub_wrote(make_platforms, workers):
-    platforms = make_platforms(clients=24)
+    platforms = make_platforms(clients=24, subscribe=True)
     workers.start(concurrency=2, pool="prefork")
     cycle(workers, platforms)
     cycle(workers, platforms)  # what the hub wrote is read back
@@ -245,16 +241,17 @@ def test_a_rename_in_netsuite_reaches_the_salesforce_copy_the_hub_wrote(make_pla
     assert platforms.salesforce.store["Account"][account["Id"]]["Legal_Name__c"] == "Renamed Holdings Limited"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the relay writes a golden client into a platform whose own records have not been pulled yet: when that "
-    "platform's copy arrives it matches the golden record, and the platform now holds the client twice"))
 def test_relaying_before_a_platform_is_first_read_writes_no_second_copy_there(make_platforms, workers):
-    platforms = make_platforms(clients=24)
+    platforms = make_platforms(clients=24, subscribe=True)
     workers.start(concurrency=2, pool="prefork")
 
     # given Salesforce pulled and relayed before NetSuite's customers were ever read
+    customers = len(platforms.netsuite.store["customer"])
     pull(workers, platforms.stream("salesforce", "Account"))
-    relay(workers)
+    assert workers.wait(workers.send(outbound_relay_task)) == ["succeeded"]
+    # the deliveries to NetSuite wait for its first pull: nothing written there, no attempt spent
+    assert len(platforms.netsuite.store["customer"]) == customers
+    assert not Delivery.objects.filter(subscription__system=platforms.systems["netsuite"], attempts__gt=0).exists()
     # when NetSuite is then pulled, and the hub settles
     cycle(workers, platforms)
     cycle(workers, platforms)
