@@ -37,6 +37,9 @@ from hub import correlation
 logger = logging.getLogger(__name__)
 
 
+ABANDONED = "abandoned: its worker stopped before the run finished; the next run resumed from its last page"
+
+
 class StreamBusy(Exception):
     """Another worker is pulling this stream right now."""
 
@@ -158,6 +161,10 @@ def stream_sync(*, stream: Stream, full: bool = False, max_pages: int | None = N
         raise StreamBusy(f"stream {stream} is being pulled by another worker")
     try:
         stream.refresh_from_db()
+        # Holding the stream's lock, no other run of it is going on: one still running was cut short (its worker
+        # killed, say). It ends as failed; what it committed stays, and this run resumes from its cursor.
+        SyncRun.objects.filter(stream=stream, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED, finished_at=timezone.now(), error=ABANDONED, errors=F("errors") + 1)
         connector = connector or connector_for(stream.system)
         with correlation.bind(correlation.get()) as cid:
             run = SyncRun.objects.create(stream=stream, full=full, cursor_before=stream.cursor, correlation_id=cid)

@@ -11,6 +11,7 @@ from django.db.models import Max
 
 from canonical.models import ChangeEvent, Client, SourceRecord
 from connectors.models import Delivery, DeliveryStatus, RunStatus, Stream, SyncRun
+from connectors.services.inbound import ABANDONED
 from connectors.tasks import inbound_schedule_task, inbound_stream_sync_task, outbound_relay_task
 from tests.e2e.conftest import Platforms, Workers, wait_for
 
@@ -98,9 +99,9 @@ def a_page_committed(stream: Stream) -> SyncRun:
 
 
 def assert_killed_between_pages(run: SyncRun, customers: list[str]) -> None:
-    """The killed run never finished; its committed pages (and the cursor after them) are what it left."""
+    """The killed run left its committed pages (and the cursor after them); the next run ended it as abandoned."""
     run.refresh_from_db()
-    assert (run.status, run.finished_at) == (RunStatus.RUNNING, None)
+    assert (run.status, run.error) == (RunStatus.FAILED, ABANDONED)
     assert 1 <= run.pages < len(customers) // 10
 
 

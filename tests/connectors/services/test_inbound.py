@@ -13,7 +13,7 @@ from canonical.models import ChangeEvent, Client, SourceRecord
 from connectors.base import Change, Connector, Page
 from connectors.errors import Unavailable
 from connectors.models import RunStatus, Stream, SyncRun
-from connectors.services.inbound import StreamBusy, _lock_key, stream_sync
+from connectors.services.inbound import ABANDONED, StreamBusy, _lock_key, stream_sync
 from tests.factories.canonical import ConnectedSystemFactory
 
 T0 = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
@@ -99,6 +99,18 @@ def test_a_crash_mid_run_resumes_at_the_last_committed_page(stream):
     # The overlap re-reads the boundary record (unchanged), then the rest: nothing lost, nothing twice.
     assert (resumed.received, resumed.created, resumed.unchanged) == (3, 2, 1)
     assert SourceRecord.objects.count() == Client.objects.count() == 6
+
+
+def test_a_run_cut_short_is_ended_as_abandoned_by_the_next_one(stream):
+    # given a run whose worker died: it never finished
+    cut_short = SyncRun.objects.create(stream=stream, pages=1)
+
+    resumed = stream_sync(stream=stream, connector=ListPlatform(records(2)))
+
+    cut_short.refresh_from_db()
+    assert (cut_short.status, cut_short.error, cut_short.errors) == (RunStatus.FAILED, ABANDONED, 1)
+    assert cut_short.finished_at is not None and cut_short.finished_at <= resumed.started_at + dt.timedelta(seconds=1)
+    assert resumed.status == RunStatus.SUCCEEDED
 
 
 def test_a_second_puller_of_the_same_stream_is_refused(stream, django_db_blocker):
