@@ -40,18 +40,8 @@ def potential_match_tasks_sync() -> dict[str, int]:
     opened = 0
     waiting = (PotentialMatch.objects.filter(status__in=ACTIVE_MATCH)
                .exclude(_task_exists(TaskKind.POTENTIAL_MATCH, potential_match=OuterRef("pk"))))
-    for match in waiting.iterator(chunk_size=500):
-        model = model_for(match.entity_type)
-        records = {r.pk: r for r in model.objects.filter(pk__in=[match.record_a, match.record_b])}
-        a, b = records.get(match.record_a), records.get(match.record_b)
-        names = " ~ ".join(str(getattr(r, "name", "") or r.golden_id) for r in (a, b) if r is not None)
-        _, made = steward_task_raise(
-            kind=TaskKind.POTENTIAL_MATCH, cause_key=f"potential_match:{match.pk}",
-            title=f"Possible duplicate {match.entity_type}: {names}", domain=match.entity_type,
-            subjects=[Subject(r.pk, r.golden_id) for r in (a, b) if r is not None],
-            priority=_match_priority(match.score), details={"score": round(match.score, 4)}, potential_match=match,
-        )
-        opened += made
+    for chunk in _chunks(list(waiting), 500):
+        opened += _potential_match_tasks_open(chunk)
     resolved = 0
     stale = (StewardTask.objects.filter(kind=TaskKind.POTENTIAL_MATCH, status__in=ACTIVE_STATUSES)
              .exclude(potential_match__status__in=ACTIVE_MATCH).select_related("potential_match"))
@@ -64,13 +54,37 @@ def potential_match_tasks_sync() -> dict[str, int]:
     return {"opened": opened, "resolved": resolved}
 
 
+def _chunks(items: list, size: int):
+    return (items[i:i + size] for i in range(0, len(items), size))
+
+
+def _potential_match_tasks_open(matches: list[PotentialMatch]) -> int:
+    """Open the tasks of these pairs, reading their golden records with one query per entity type."""
+    records = {}
+    for entity_type in {m.entity_type for m in matches}:
+        pks = [pk for m in matches if m.entity_type == entity_type for pk in (m.record_a, m.record_b)]
+        records.update({r.pk: r for r in model_for(entity_type).objects.filter(pk__in=pks)})
+    opened = 0
+    for match in matches:
+        a, b = records.get(match.record_a), records.get(match.record_b)
+        names = " ~ ".join(str(getattr(r, "name", "") or r.golden_id) for r in (a, b) if r is not None)
+        _, made = steward_task_raise(
+            kind=TaskKind.POTENTIAL_MATCH, cause_key=f"potential_match:{match.pk}",
+            title=f"Possible duplicate {match.entity_type}: {names}", domain=match.entity_type,
+            subjects=[Subject(r.pk, r.golden_id) for r in (a, b) if r is not None],
+            priority=_match_priority(match.score), details={"score": round(match.score, 4)}, potential_match=match,
+        )
+        opened += made
+    return opened
+
+
 def _delivery_details(delivery: Delivery) -> dict:
     change = delivery.change
     return {
         "system": delivery.subscription.system.key, "object_type": delivery.subscription.object_type,
         "entity_type": change.entity_type, "version": delivery.version, "attempts": delivery.attempts,
         "error": delivery.last_error, "response": delivery.response, "payload": change.data,
-        "correlation_id": getattr(delivery, "correlation_id", "") or "",
+        "correlation_id": delivery.correlation_id,
     }
 
 
