@@ -40,6 +40,7 @@ from django.db import connection  # noqa: E402
 
 from bench import datagen  # noqa: E402
 from canonical.matching import normalise  # noqa: E402
+from canonical.matching.blocking import name_keys  # noqa: E402
 from canonical.matching.engine import normalise_values  # noqa: E402
 from canonical.models import Client, ConnectedSystem, MatchRecord  # noqa: E402
 from canonical.services.matching import (  # noqa: E402
@@ -112,10 +113,9 @@ def load(records: int, held_back: int) -> tuple[list[dict[str, str]], dict[str, 
         attributes = json.dumps(_attributes(row))
         source_rows.append((source_id, system.pk, "Account", row["rec_id"], "client", golden_of[entity], attributes,
                             "{}", hashlib.sha256(attributes.encode()).hexdigest(), False, now, now))
-        keys = block_keys(matcher.spec, vals)
+        name = vals.get("name", "")[:300]
         match_rows.append((source_id, "client", golden_of[entity], json.dumps(vals),
-                           "{" + ",".join('"' + k.replace('"', "") + '"' for k in keys) + "}",
-                           vals.get("name", "")[:300], True))
+                           _array(block_keys(matcher.spec, vals)), name, _array(name_keys(name)), True))
     _copy("canonical_client", ["id", "legal_name", "display_name", "website_domain", "tax_id", "country",
                                "billing_street", "billing_city", "billing_region", "billing_postcode",
                                "billing_country", "industry", "currency", "status", "version", "lineage",
@@ -123,8 +123,9 @@ def load(records: int, held_back: int) -> tuple[list[dict[str, str]], dict[str, 
     _copy("canonical_sourcerecord", ["id", "system_id", "object_type", "external_id", "entity_type",
                                      "golden_record_id", "attributes", "payload", "payload_hash", "is_deleted",
                                      "first_seen_at", "last_changed_at"], source_rows)
+    # The match keys follow through the views' trigger.
     _copy("canonical_matchrecord", ["source_record_id", "entity_type", "golden_record_id", "values", "block_keys",
-                                    "name_key", "is_active"], match_rows)
+                                    "name_key", "name_keys", "is_active"], match_rows)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     print(f"loaded {len(loaded)} source records, {len(client_rows)} golden records "
@@ -138,6 +139,11 @@ def load(records: int, held_back: int) -> tuple[list[dict[str, str]], dict[str, 
     state = ROOT / ".concord" / "bench-online" / f"queries-{records}.json"
     state.write_text((work / "queries.json").read_text())
     return queries, truth, golden_of
+
+
+def _array(keys: list[str]) -> str:
+    """A text[] literal for COPY."""
+    return "{" + ",".join('"' + k.replace('"', "") + '"' for k in keys) + "}"
 
 
 def measure(queries, truth, golden_of) -> dict[str, object]:
@@ -165,8 +171,9 @@ def _plan(row: dict[str, str]) -> list[str]:
     """The query plan of one candidate lookup: index scans, not a table scan."""
     matcher = matcher_for("client")
     values = _normalised(matcher, [row])[0]
+    name = values.get("name", "")
     view = MatchRecord(entity_type="client", values=values, block_keys=block_keys(matcher.spec, values),
-                       name_key=values.get("name", ""))
+                       name_key=name, name_keys=name_keys(name))
     return candidate_queryset(matcher, view).explain().splitlines()
 
 

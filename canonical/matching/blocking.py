@@ -169,3 +169,22 @@ def candidate_pairs(
         keys.append(rule_keys)
     union = np.unique(np.concatenate(keys)) if keys else np.empty(0, np.int64)
     return CandidatePairs(union // n, union % n, by_rule)
+
+
+NAME_KEY_MARK = "~"
+NAME_PREFIX = 4
+
+
+def name_keys(name: str) -> list[str]:
+    """Keys that bring a record named alike to a normalised name (the hub's similar-name lookup).
+
+    Each word of three letters or more, the first four letters of each longer word, and each pair of adjacent
+    words' first four letters: "northwind analytics" and "northwnd analytics" share ``~nort``, ``~analytics``,
+    ``~anal`` and ``~nort anal``. Like the batch engine's token blocking, a key held by more than
+    TOKEN_BLOCK_CAP records is too common to identify a name and is not probed; the pair keys keep names of
+    common words findable. All start with ``~``, which no ``field=value`` blocking key does."""
+    words = name.split()
+    keys = {word for word in words if len(word) >= 3}
+    keys.update(word[:NAME_PREFIX] for word in words if len(word) > NAME_PREFIX)
+    keys.update(f"{a[:NAME_PREFIX]} {b[:NAME_PREFIX]}" for a, b in zip(words, words[1:], strict=False))
+    return sorted(NAME_KEY_MARK + key for key in keys)

@@ -4,11 +4,19 @@ from canonical.models.contracts import Contract
 from canonical.models.crosswalk import SourceRecord
 from canonical.models.engagements import Engagement, Milestone
 from canonical.models.glossary import GlossaryTerm
-from canonical.models.matching import MatchConfiguration, MatchDecision, MatchRecord, NotAMatch, PotentialMatch
+from canonical.models.matching import (
+    MatchConfiguration,
+    MatchDecision,
+    MatchKey,
+    MatchRecord,
+    NotAMatch,
+    PotentialMatch,
+)
 from canonical.models.revenue import RevenueEvent
 from canonical.models.systems import ConnectedSystem
 
 __all__ = [
     "ChangeEvent", "Client", "ConnectedSystem", "Contract", "Engagement", "GlossaryTerm", "MatchConfiguration",
-    "MatchDecision", "MatchRecord", "Milestone", "NotAMatch", "PotentialMatch", "RevenueEvent", "SourceRecord",
+    "MatchDecision", "MatchKey", "MatchRecord", "Milestone", "NotAMatch", "PotentialMatch", "RevenueEvent",
+    "SourceRecord",
 ]

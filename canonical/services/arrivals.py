@@ -18,12 +18,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from canonical.choices import ChangeOperation, MatchOutcome
+from canonical.matching.blocking import name_keys
 from canonical.models import ChangeEvent, ConnectedSystem, MatchDecision, MatchRecord, SourceRecord
 from canonical.registry import model_for
 from canonical.services.changes import change_event_build
@@ -44,18 +44,24 @@ from canonical.services.matching import (
     Scored,
     _best_per_golden,
     _decide,
+    _name_key,
     block_keys,
     decision_build,
+    key_counts,
+    key_holders,
     match_record_refresh,
     match_values,
     matcher_for,
     potential_match_open,
     score_against,
+    similar_names,
+    similarity,
     source_record_match,
+    trigrams,
 )
 from hub.models import history_context
 
-MATCH_VIEW_FIELDS = ["entity_type", "golden_record_id", "values", "block_keys", "name_key", "is_active"]
+MATCH_VIEW_FIELDS = ["entity_type", "golden_record_id", "values", "block_keys", "name_key", "name_keys", "is_active"]
 
 
 @dataclass(frozen=True)
@@ -192,24 +198,6 @@ def _references(source: SourceRecord) -> list[tuple[str, str, str]]:
             for v in source.attributes.values() if isinstance(v, Mapping)]
 
 
-def trigrams(text: str) -> frozenset[str]:
-    """pg_trgm's trigrams of a normalised name (lower-case letters, digits and single spaces): each word
-    padded with two spaces before and one after."""
-    grams = set()
-    for word in text.split():
-        padded = f"  {word} "
-        grams.update(padded[i:i + 3] for i in range(len(padded) - 2))
-    return frozenset(grams)
-
-
-def similarity(a: frozenset[str], b: frozenset[str], shared: int | None = None) -> float:
-    """pg_trgm's similarity: shared trigrams over all trigrams, computed in single precision as it is."""
-    if not a or not b:
-        return 0.0
-    shared = len(a & b) if shared is None else shared
-    return float(np.float32(shared) / np.float32(len(a) + len(b) - shared))
-
-
 @dataclass
 class _Pending:
     goldens: list[tuple[models.Model, SourceRecord, list[str]]] = field(default_factory=list)
@@ -233,7 +221,7 @@ class _Page:
         # key with the page, and the live ones named like a page record that shares no key with anything.
         self.views: dict[Any, MatchRecord] = {}
         self.index: dict[str, set[Any]] = defaultdict(set)
-        self.names: dict[str, set[Any]] = defaultdict(set)  # trigram -> the page's live views holding it
+        self.names: dict[str, set[Any]] = defaultdict(set)  # name key -> the page's live views holding it
         self.grams: dict[Any, frozenset[str]] = {}
         self._remember(MatchRecord.objects.filter(pk__in=self.page_ids))
         self.upfront = {s.pk: self._view(s) for s in sources if s.golden_record_id is None}
@@ -254,12 +242,11 @@ class _Page:
     # -- reads, once per page ---------------------------------------------------------------------------------
     def _view(self, source: SourceRecord) -> MatchRecord:
         values = match_values(self.matcher, source)
-        name_field = self.matcher.name_field
+        name = _name_key(self.matcher, values)
         return MatchRecord(source_record_id=source.pk, entity_type=self.matcher.entity_type,
                            golden_record_id=source.golden_record_id, values=values,
-                           block_keys=block_keys(self.matcher.spec, values),
-                           name_key=values.get(name_field, "")[:300] if name_field else "",
-                           is_active=not source.is_deleted)
+                           block_keys=block_keys(self.matcher.spec, values), name_key=name,
+                           name_keys=name_keys(name), is_active=not source.is_deleted)
 
     def _tf_keys(self, view: MatchRecord) -> list[str]:
         """The keys whose counts scoring reads for this record (as score_against builds them)."""
@@ -275,76 +262,39 @@ class _Page:
         for key in view.block_keys:
             self.index[key].add(view.pk)
         if view.pk in self.page_set and self._live(view, None):
-            self.grams[view.pk] = grams = trigrams(view.name_key)
-            for gram in grams:
-                self.names[gram].add(view.pk)
+            self.grams[view.pk] = trigrams(view.name_key)
+            for key in view.name_keys:
+                self.names[key].add(view.pk)
 
     def _drop(self, view: MatchRecord) -> None:
         for key in view.block_keys:
             self.index[key].discard(view.pk)
-        for gram in self.grams.pop(view.pk, ()):
-            self.names[gram].discard(view.pk)
+        if self.grams.pop(view.pk, None) is not None:
+            for key in view.name_keys:
+                self.names[key].discard(view.pk)
         del self.views[view.pk]
 
     def _fetch_keys(self, keys: set[str]) -> None:
         """The live views holding each key (up to the candidate limit each), other than the page's own."""
-        keys = sorted(keys - self.fetched_keys)
+        keys = keys - self.fetched_keys
         self.fetched_keys.update(keys)
-        if not keys:
-            return
-        table = MatchRecord._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""SELECT DISTINCT m.source_record_id FROM unnest(%s::varchar[]) AS k(key)
-                    CROSS JOIN LATERAL (SELECT source_record_id FROM {table}
-                        WHERE entity_type = %s AND is_active AND golden_record_id IS NOT NULL
-                          AND block_keys @> ARRAY[k.key] AND NOT (source_record_id = ANY(%s)) LIMIT %s) AS m""",  # noqa: S608
-                [keys, self.matcher.entity_type, self.page_ids, CANDIDATE_LIMIT])
-            ids = [row[0] for row in cursor.fetchall() if row[0] not in self.views]
+        holders = key_holders(self.matcher.entity_type, keys, exclude=self.page_ids)
+        ids = {i for held in holders.values() for i in held} - self.views.keys()
         self._remember(MatchRecord.objects.filter(pk__in=ids))
 
     def _fetch_counts(self, keys: set[str]) -> None:
         """How many active views hold each key, as the database says now (call with nothing pending)."""
-        keys = sorted(keys - self.counts.keys())
-        if not keys:
-            return
-        table = MatchRecord._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""SELECT k.key, count(*) FROM unnest(%s::varchar[]) AS k(key)
-                    JOIN {table} m ON m.block_keys @> ARRAY[k.key]
-                    WHERE m.entity_type = %s AND m.is_active GROUP BY k.key""",  # noqa: S608
-                [keys, self.matcher.entity_type])
-            counted = dict(cursor.fetchall())
-        self.counts.update({key: counted.get(key, 0) for key in keys})
+        self.counts.update(key_counts(self.matcher.entity_type, keys - self.counts.keys()))
 
     def _fetch_similar(self, views: Sequence[MatchRecord]) -> None:
         """Live views (other than the page's own) named like each view, up to the candidate limit each."""
         views = [v for v in views if v.pk not in self.similar_before]
         if not views:
             return
-        table = MatchRecord._meta.db_table
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [TRIGRAM_THRESHOLD])
-            # A name from the outer query is a parameter the planner cannot estimate: it would scan the table for
-            # every name (tens of ms each) rather than use the trigram index (a few ms).
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            cursor.execute(
-                f"""SELECT p.id, m.source_record_id FROM unnest(%s::uuid[], %s::varchar[]) AS p(id, name)
-                    CROSS JOIN LATERAL (SELECT source_record_id FROM {table}
-                        WHERE entity_type = %s AND is_active AND golden_record_id IS NOT NULL
-                          AND name_key %% p.name AND NOT (source_record_id = ANY(%s)) LIMIT %s) AS m""",  # noqa: S608
-                [[v.pk for v in views], [v.name_key for v in views], self.matcher.entity_type, self.page_ids,
-                 CANDIDATE_LIMIT])
-            pairs = cursor.fetchall()
-            cursor.execute("SET LOCAL enable_seqscan TO DEFAULT")
-        found: dict[Any, list[Any]] = {v.pk: [] for v in views}
-        for page_id, view_id in pairs:
-            found[page_id].append(view_id)
-        unknown = {i for ids in found.values() for i in ids} - self.views.keys()
-        self._remember(MatchRecord.objects.filter(pk__in=unknown))
-        for page_id, ids in found.items():
-            self.similar_before[page_id] = [self.views[i] for i in ids]
+        found = similar_names(self.matcher.entity_type, views, exclude=self.page_ids)
+        self._remember(v for similar in found.values() for v in similar)
+        for view in views:
+            self.similar_before[view.pk] = [self.views[v.pk] for v in found.get(view.pk, [])]
 
     # -- what the database would answer now ----------------------------------------------------------------
     @staticmethod
@@ -364,12 +314,9 @@ class _Page:
         self._fetch_similar([view])
         before = [v for v in self.similar_before[view.pk] if self._live(v, view.pk)]
         grams = trigrams(view.name_key)
-        shared: dict[Any, int] = defaultdict(int)
-        for gram in grams:
-            for pk in self.names.get(gram, ()):
-                shared[pk] += 1
-        ours = [self.views[pk] for pk, n in shared.items()
-                if pk != view.pk and similarity(grams, self.grams[pk], n) >= TRIGRAM_THRESHOLD]
+        near = {pk for key in view.name_keys for pk in self.names.get(key, ())} - {view.pk}
+        scored = sorted(((similarity(grams, self.grams[pk]), str(pk), pk) for pk in near), key=lambda s: (-s[0], s[1]))
+        ours = [self.views[pk] for score, _, pk in scored if score >= TRIGRAM_THRESHOLD]
         return (before + ours)[:CANDIDATE_LIMIT]
 
     def _tally(self, old: MatchRecord | None, new: MatchRecord | None) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,6 +22,7 @@ from django.db.models import Q
 
 from canonical.choices import MatchOutcome, PotentialMatchStatus
 from canonical.matching import normalise
+from canonical.matching.blocking import TOKEN_BLOCK_CAP, name_keys
 from canonical.matching.compare import LEVELS, MISSING, prepare_column
 from canonical.matching.engine import normalise_values, score
 from canonical.matching.scoring import Model, default_m, default_u
@@ -28,6 +30,7 @@ from canonical.matching.spec import MatchSpec, Thresholds, parse_spec
 from canonical.models import (
     MatchConfiguration,
     MatchDecision,
+    MatchKey,
     MatchRecord,
     NotAMatch,
     PotentialMatch,
@@ -152,17 +155,134 @@ def block_keys(spec: MatchSpec, values: Mapping[str, str]) -> list[str]:
 
 def match_record_refresh(*, source_record: SourceRecord, matcher: Matcher) -> MatchRecord:
     values = match_values(matcher, source_record)
-    name_field = matcher.name_field
+    name = _name_key(matcher, values)
     record, _ = MatchRecord.objects.update_or_create(
         source_record=source_record,
         defaults={
             "entity_type": matcher.entity_type, "golden_record_id": source_record.golden_record_id,
-            "values": values, "block_keys": block_keys(matcher.spec, values),
-            "name_key": values.get(name_field, "")[:300] if name_field else "",
-            "is_active": not source_record.is_deleted,
+            "values": values, "block_keys": block_keys(matcher.spec, values), "name_key": name,
+            "name_keys": name_keys(name), "is_active": not source_record.is_deleted,
         },
     )
     return record
+
+
+def _name_key(matcher: Matcher, values: Mapping[str, str]) -> str:
+    name_field = matcher.name_field
+    return values.get(name_field, "")[:300] if name_field else ""
+
+
+# --- candidates: b-tree probes of the match keys -------------------------------------------------
+
+def key_holders(entity_type: str, keys: Iterable[str], *, exclude: Sequence[Any] = (),
+                limit: int = CANDIDATE_LIMIT) -> dict[str, list[Any]]:
+    """The live match views (active, in a golden record) holding each key, up to ``limit`` a key, other than
+    the ``exclude``d: one statement, one index probe per key."""
+    keys = sorted(set(keys))
+    if not keys:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT k.key, m.record_id FROM unnest(%s::varchar[]) AS k(key)
+                CROSS JOIN LATERAL (SELECT record_id FROM {MatchKey._meta.db_table}
+                    WHERE entity_type = %s AND key = k.key AND golden_record_id IS NOT NULL
+                      AND NOT (record_id = ANY(%s::uuid[])) LIMIT %s) AS m""",  # noqa: S608 (table name only)
+            [keys, entity_type, [pk for pk in exclude if pk is not None], limit])
+        found: dict[str, list[Any]] = defaultdict(list)
+        for key, record_id in cursor.fetchall():
+            found[key].append(record_id)
+    return found
+
+
+def key_counts(entity_type: str, keys: Iterable[str], *, cap: int | None = None) -> dict[str, int]:
+    """How many active match views hold each key (term frequencies); with ``cap``, counting stops past it."""
+    keys = sorted(set(keys))
+    if not keys:
+        return {}
+    table = MatchKey._meta.db_table
+    with connection.cursor() as cursor:
+        if cap is None:
+            cursor.execute(f"SELECT key, count(*) FROM {table} WHERE entity_type = %s AND key = ANY(%s) "  # noqa: S608
+                           "GROUP BY key", [entity_type, keys])
+        else:
+            cursor.execute(
+                f"""SELECT k.key, (SELECT count(*) FROM (SELECT 1 FROM {table}
+                        WHERE entity_type = %s AND key = k.key LIMIT %s) AS held)
+                    FROM unnest(%s::varchar[]) AS k(key)""",  # noqa: S608 (table name only)
+                [entity_type, cap + 1, keys])
+        counted = dict(cursor.fetchall())
+    return {key: counted.get(key, 0) for key in keys}
+
+
+def _value_counts(matcher: Matcher, keys: Sequence[str]) -> list[int]:
+    counts = key_counts(matcher.entity_type, keys)
+    return [counts[key] for key in keys]
+
+
+def candidate_queryset(matcher: Matcher, record: MatchRecord) -> models.QuerySet:
+    """Records sharing a blocking key with ``record``: the very pairs a batch re-match compares."""
+    holders = MatchKey.objects.filter(entity_type=matcher.entity_type, key__in=record.block_keys,
+                                      golden_record_id__isnull=False).exclude(record_id=record.pk)
+    return _live(matcher).filter(pk__in=holders.values("record_id"))
+
+
+def _live(matcher: Matcher) -> models.QuerySet:
+    return MatchRecord.objects.filter(
+        entity_type=matcher.entity_type, is_active=True, golden_record_id__isnull=False
+    ).only("source_record_id", "golden_record_id", "values")
+
+
+def trigrams(text: str) -> frozenset[str]:
+    """pg_trgm's trigrams of a normalised name (lower-case letters, digits and single spaces): each word
+    padded with two spaces before and one after."""
+    grams = set()
+    for word in text.split():
+        padded = f"  {word} "
+        grams.update(padded[i:i + 3] for i in range(len(padded) - 2))
+    return frozenset(grams)
+
+
+def similarity(a: frozenset[str], b: frozenset[str], shared: int | None = None) -> float:
+    """pg_trgm's similarity: shared trigrams over all trigrams, computed in single precision as it is."""
+    if not a or not b:
+        return 0.0
+    shared = len(a & b) if shared is None else shared
+    return float(np.float32(shared) / np.float32(len(a) + len(b) - shared))
+
+
+def similar_names(entity_type: str, views: Sequence[MatchRecord], *,
+                  exclude: Sequence[Any] = ()) -> dict[Any, list[MatchRecord]]:
+    """For each view, the live views named like it (trigram similarity >= TRIGRAM_THRESHOLD), best first, up to
+    CANDIDATE_LIMIT: looked for among the views sharing one of its name keys held by at most TOKEN_BLOCK_CAP
+    views (a common word or prefix identifies no name). One count, one probe and one read for all the views."""
+    wanted = {v.pk: v for v in views if len(v.name_key) >= 3}
+    counts = key_counts(entity_type, {k for v in wanted.values() for k in v.name_keys}, cap=TOKEN_BLOCK_CAP)
+    distinctive = {k for k, n in counts.items() if n <= TOKEN_BLOCK_CAP}
+    holders = key_holders(entity_type, distinctive, exclude=exclude, limit=TOKEN_BLOCK_CAP)
+    held = MatchRecord.objects.in_bulk({i for ids in holders.values() for i in ids})
+    grams = {pk: trigrams(view.name_key) for pk, view in held.items()}
+    result: dict[Any, list[MatchRecord]] = {}
+    for pk, view in wanted.items():
+        own = trigrams(view.name_key)
+        near = {i for key in view.name_keys if key in distinctive for i in holders.get(key, ())} - {pk}
+        scored = [(similarity(own, grams[i]), str(i), i) for i in near]
+        result[pk] = [held[i] for score, _, i in sorted(scored, key=lambda s: (-s[0], s[1]))
+                      if score >= TRIGRAM_THRESHOLD][:CANDIDATE_LIMIT]
+    return result
+
+
+@dataclass(frozen=True)
+class Candidates:
+    records: list[MatchRecord]
+    by_name_only: bool  # found by name similarity alone: enough for a steward to look, not to merge
+
+
+def _candidates(matcher: Matcher, record: MatchRecord) -> Candidates:
+    holders = key_holders(matcher.entity_type, record.block_keys, exclude=[record.pk])
+    ids = list(dict.fromkeys(i for key in record.block_keys for i in holders.get(key, ())))[:CANDIDATE_LIMIT]
+    if ids or len(record.name_key) < 3:
+        return Candidates(list(_live(matcher).filter(pk__in=ids)) if ids else [], False)
+    return Candidates(similar_names(matcher.entity_type, [record], exclude=[record.pk])[record.pk], True)
 
 
 # --- scoring against candidates ------------------------------------------------------------------
@@ -180,47 +300,6 @@ def _population(matcher: Matcher) -> int:
     if matcher.population:
         return matcher.population
     return max(MatchRecord.objects.filter(entity_type=matcher.entity_type, is_active=True).count(), 1)
-
-
-def _value_counts(matcher: Matcher, keys: Sequence[str]) -> list[int]:
-    """How many active records hold each block key: one indexed query for all of them."""
-    counts = MatchRecord.objects.filter(
-        entity_type=matcher.entity_type, is_active=True, block_keys__overlap=list(keys)
-    ).aggregate(**{f"k{i}": models.Count("pk", filter=Q(block_keys__contains=[key])) for i, key in enumerate(keys)})
-    return [counts[f"k{i}"] for i in range(len(keys))]
-
-
-def candidate_queryset(matcher: Matcher, record: MatchRecord) -> models.QuerySet:
-    """Records sharing a blocking key with ``record`` (GIN): the very pairs a batch re-match compares."""
-    condition = Q(block_keys__overlap=record.block_keys) if record.block_keys else Q(pk__in=[])
-    return _live(matcher).filter(condition).exclude(pk=record.pk)
-
-
-def similar_name_queryset(matcher: Matcher, record: MatchRecord) -> models.QuerySet:
-    """Records whose name is similar to ``record``'s (trigram GIN), for records that share no key at all."""
-    return _live(matcher).filter(name_key__trigram_similar=record.name_key).exclude(pk=record.pk)
-
-
-def _live(matcher: Matcher) -> models.QuerySet:
-    return MatchRecord.objects.filter(
-        entity_type=matcher.entity_type, is_active=True, golden_record_id__isnull=False
-    ).only("source_record_id", "golden_record_id", "values")
-
-
-@dataclass(frozen=True)
-class Candidates:
-    records: list[MatchRecord]
-    by_name_only: bool  # found by name similarity alone: enough for a steward to look, not to merge
-
-
-def _candidates(matcher: Matcher, record: MatchRecord) -> Candidates:
-    keyed = list(candidate_queryset(matcher, record)[:CANDIDATE_LIMIT])
-    if keyed or len(record.name_key) < 3:
-        return Candidates(keyed, False)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [TRIGRAM_THRESHOLD])
-        similar = list(similar_name_queryset(matcher, record)[:CANDIDATE_LIMIT])
-    return Candidates(similar, True)
 
 
 def score_against(matcher: Matcher, values: Mapping[str, str], candidates: Sequence[MatchRecord], *,
@@ -320,8 +399,9 @@ def match_preview(*, entity_type: str, values: Mapping[str, str]) -> MatchPrevie
     matcher = matcher_for(entity_type)
     if matcher is None:
         return MatchPreview(MatchOutcome.NEW, [])
+    name = _name_key(matcher, values)
     view = MatchRecord(entity_type=entity_type, values=dict(values), block_keys=block_keys(matcher.spec, values),
-                       name_key=values.get(matcher.name_field or "", "")[:300])
+                       name_key=name, name_keys=name_keys(name))
     found = _candidates(matcher, view)
     ranked = _best_per_golden(score_against(matcher, values, found.records), set())
     return MatchPreview(_decide(matcher, ranked[0] if ranked else None, name_only=found.by_name_only), ranked)

@@ -1,0 +1,79 @@
+"""The match keys: kept by the database for every write of a match view, and what candidate lookups probe."""
+
+import datetime as dt
+
+import pytest
+
+from canonical.choices import MatchOutcome
+from canonical.matching.blocking import name_keys
+from canonical.models import Client, MatchKey, MatchRecord
+from canonical.services.golden import source_record_mark_deleted, source_record_stage
+from canonical.services.matching import source_record_match
+from canonical.services.merge import golden_record_merge
+from tests.factories.canonical import ConnectedSystemFactory
+
+T0 = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def systems(db):
+    return {key: ConnectedSystemFactory(key=key) for key in ("salesforce", "netsuite")}
+
+
+def arrive(system, external_id, **attributes):
+    object_type = {"salesforce": "Account", "netsuite": "customer"}[system.key]
+    source = source_record_stage(system=system, object_type=object_type, external_id=external_id,
+                                 entity_type="client", attributes=attributes, payload={"id": external_id, **attributes},
+                                 source_modified_at=T0).source_record
+    decision = source_record_match(source_record=source)
+    source.refresh_from_db()
+    return source, decision
+
+
+def keys_of(source):
+    return {(k.key, k.golden_record_id) for k in MatchKey.objects.filter(record_id=source.pk)}
+
+
+def test_name_keys_are_words_prefixes_and_prefix_pairs():
+    assert name_keys("northwind analytics") == ["~anal", "~analytics", "~nort", "~nort anal", "~northwind"]
+    assert name_keys("") == []
+    assert all(key.startswith("~") for key in name_keys("ab cd efgh"))
+
+
+def test_a_view_s_keys_follow_it_through_placement_merge_and_deletion(systems):
+    source, _ = arrive(systems["netsuite"], "1", legal_name="Fabrikam Limited", tax_id="GB980780684", country="GB")
+    view = MatchRecord.objects.get(pk=source.pk)
+
+    assert keys_of(source) == {(k, source.golden_record_id) for k in view.block_keys + view.name_keys}
+    assert "tax_id=GB980780684" in view.block_keys and "~fabrikam" in view.name_keys
+
+    other, _ = arrive(systems["salesforce"], "001A", legal_name="Contoso Pharmaceuticals", country="GB")
+    golden_record_merge(survivor=Client.objects.get(pk=source.golden_record_id),
+                        merged=Client.objects.get(pk=other.golden_record_id), actor="steward", reason="same company")
+    # A plain UPDATE of the views' golden record moves their keys along.
+    assert {g for _, g in keys_of(other)} == {source.golden_record_id}
+
+    source_record_mark_deleted(system=systems["netsuite"], object_type="customer", external_id="1")
+    source_record_match(source_record=source)  # re-indexes the deleted copy: inactive, no keys
+    assert not MatchRecord.objects.get(pk=source.pk).is_active
+    assert keys_of(source) == set()
+
+
+def test_a_name_with_a_typo_in_every_word_is_still_found_for_review(systems):
+    first, _ = arrive(systems["netsuite"], "1", legal_name="Northwind Analytics Limited", country="GB",
+                      billing_postcode="LS1 4AB")
+    second, decision = arrive(systems["salesforce"], "001A", legal_name="Nortwind Analytic", country="GB")
+
+    assert decision.outcome == MatchOutcome.REVIEW
+    assert decision.candidate_golden_id == first.golden_record_id
+    assert second.golden_record_id != first.golden_record_id
+
+
+def test_a_name_key_held_by_too_many_records_finds_nothing(systems, monkeypatch):
+    monkeypatch.setattr("canonical.services.matching.TOKEN_BLOCK_CAP", 2)
+    for n in range(3):
+        arrive(systems["netsuite"], str(n), legal_name=f"Meridian Holdings {n}{n}{n}", country="GB")
+
+    # "~meridian" and "~hold" are held by three records, over the cap: a name made of them finds no candidate.
+    _, decision = arrive(systems["salesforce"], "001A", legal_name="Meridian Holding", country="GB")
+    assert decision.outcome == MatchOutcome.NEW and decision.candidate_golden_id is None
