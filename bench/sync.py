@@ -64,6 +64,7 @@ SALESFORCE_FIELDS = ["legal_name", "display_name", "website_domain", "industry",
                      "billing_city", "billing_postcode", "billing_country", "currency"]
 NETSUITE_FIELDS = ["legal_name", "website_domain", "tax_id", "country", "billing_street", "billing_city",
                    "billing_postcode", "billing_country", "currency"]
+PROJECT_PACKAGES = {"canonical", "connectors", "stewardship", "hub"}
 WORKERS = {"inbound": ("inbound,match,default", 2), "outbound": ("outbound", 2)}
 
 
@@ -981,8 +982,10 @@ class Profiler:
                 if frames:
                     own[frames[-1]] += n
             if total:
+                ours = [(f, c) for f, c in inclusive.most_common() if f.split("/", 1)[0] in PROJECT_PACKAGES]
                 summary[name] = {
                     "samples": total,
+                    "project": [[f, round(c / total, 3)] for f, c in ours[:top]],
                     "inclusive": [[f, round(c / total, 3)] for f, c in inclusive.most_common(top)],
                     "self": [[f, round(c / total, 3)] for f, c in own.most_common(top)],
                 }

@@ -47,6 +47,9 @@ class SourceRecord(models.Model):
         indexes = [
             models.Index(fields=["entity_type", "golden_record_id"]),
             models.Index(fields=["external_id"]),
+            # Parked copies (staged, not placed yet), looked for at the end of every pull.
+            models.Index(fields=["system", "first_seen_at"], name="source_record_parked",
+                         condition=models.Q(golden_record_id__isnull=True, is_deleted=False)),
         ]
 
     def __str__(self) -> str:

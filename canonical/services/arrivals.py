@@ -30,11 +30,10 @@ from canonical.services.changes import change_event_build
 from canonical.services.golden import (
     StageResult,
     _apply,
+    _attribute_times,
     _json_safe,
     _survive,
-    golden_record_recompute,
     payload_digest,
-    source_record_attach,
     source_record_stage,
 )
 from canonical.services.matching import (
@@ -49,7 +48,6 @@ from canonical.services.matching import (
     decision_build,
     key_counts,
     key_holders,
-    match_record_refresh,
     match_values,
     matcher_for,
     potential_match_open,
@@ -59,6 +57,7 @@ from canonical.services.matching import (
     source_record_match,
     trigrams,
 )
+from canonical.services.recompute import golden_records_recompute, source_records_attach
 from hub.models import history_context
 
 MATCH_VIEW_FIELDS = ["entity_type", "golden_record_id", "values", "block_keys", "name_key", "name_keys", "is_active"]
@@ -110,9 +109,11 @@ def source_records_stage(*, system: ConnectedSystem, arrivals: Sequence[Arrival]
         digest = payload_digest(arrival.payload)
         row = held.get(key)
         if row is None:
+            attributes = _json_safe(arrival.attributes)
             row = SourceRecord(system=system, object_type=key[0], external_id=key[1], entity_type=arrival.entity_type,
-                               attributes=_json_safe(arrival.attributes), payload=_json_safe(arrival.payload),
-                               payload_hash=digest, source_modified_at=arrival.source_modified_at)
+                               attributes=attributes, payload=_json_safe(arrival.payload),
+                               payload_hash=digest, source_modified_at=arrival.source_modified_at,
+                               attribute_times=_attribute_times({}, {}, attributes, None, arrival.source_modified_at))
             row._change_reason = reason
             held[key] = new[key] = row
             results.append(StageResult(row, created=True, changed=True))
@@ -124,7 +125,10 @@ def source_records_stage(*, system: ConnectedSystem, arrivals: Sequence[Arrival]
                 and arrival.source_modified_at < row.source_modified_at):
             results.append(StageResult(row, created=False, changed=False, stale=True))
             continue
-        row.attributes, row.payload = _json_safe(arrival.attributes), _json_safe(arrival.payload)
+        attributes = _json_safe(arrival.attributes)
+        row.attribute_times = _attribute_times(row.attributes, row.attribute_times, attributes,
+                                               row.source_modified_at, arrival.source_modified_at)
+        row.attributes, row.payload = attributes, _json_safe(arrival.payload)
         row.payload_hash, row.source_modified_at = digest, arrival.source_modified_at
         row.is_deleted, row.deleted_at, row.last_changed_at = False, None, now
         row._change_reason = reason
@@ -142,8 +146,8 @@ def source_records_stage(*, system: ConnectedSystem, arrivals: Sequence[Arrival]
             results = _restage(system, arrivals, results, lost, reason)
     if changed:
         rows = list(changed.values())
-        SourceRecord.objects.bulk_update(rows, ["attributes", "payload", "payload_hash", "source_modified_at",
-                                                "is_deleted", "deleted_at", "last_changed_at"])
+        SourceRecord.objects.bulk_update(rows, ["attributes", "attribute_times", "payload", "payload_hash",
+                                                "source_modified_at", "is_deleted", "deleted_at", "last_changed_at"])
         SourceRecord.history.bulk_history_create(rows, update=True, custom_historical_attrs=context)
     return results
 
@@ -181,7 +185,19 @@ def source_records_match(*, sources: Sequence[SourceRecord], reason: str) -> lis
     for page in pages.values():
         if page is not None:
             page.flush()
-    return placements
+    return [_settled(placement, pages[placement.source_record.entity_type]) for placement in placements]
+
+
+def _settled(placement: Placement, page: _Page | None) -> Placement:
+    """A placement as the flushes left it: refused when its attach or its golden record's recompute failed."""
+    source = placement.source_record
+    if page is None or placement.error is not None:
+        return placement
+    if source.pk in page.refused:
+        return Placement(source, error=page.refused[source.pk])
+    if placement.decision is None and source.golden_record_id in page.errors:
+        return Placement(source, error=page.errors[source.golden_record_id])
+    return placement
 
 
 def _one_at_a_time(source: SourceRecord, reason: str) -> Placement:
@@ -201,8 +217,10 @@ def _references(source: SourceRecord) -> list[tuple[str, str, str]]:
 @dataclass
 class _Pending:
     goldens: list[tuple[models.Model, SourceRecord, list[str]]] = field(default_factory=list)
+    attaches: dict[str, list[tuple[SourceRecord, Any]]] = field(default_factory=dict)  # outcome -> (source, golden)
+    recompute: set[Any] = field(default_factory=set)  # golden records of attached sources that changed
     views: dict[Any, MatchRecord] = field(default_factory=dict)
-    decisions: list[MatchDecision] = field(default_factory=list)
+    decisions: dict[Any, MatchDecision] = field(default_factory=dict)
 
 
 class _Page:
@@ -216,6 +234,10 @@ class _Page:
         self.pending = _Pending()
         self.pending_goldens: set[Any] = set()
         self.pending_sources: set[tuple[str, str, str]] = set()
+        # Found at a flush: sources not attached after all (their golden record would not be valid with them), and
+        # golden records of changed sources that would not be valid any more (left as they were).
+        self.refused: dict[Any, ValidationError] = {}
+        self.errors: dict[Any, ValidationError] = {}
         self.tf_fields = [f for f in matcher.spec.fields if f.tf_adjust]
         # Match views matching may read: the page's own (as they are before the page), every live one sharing a
         # key with the page, and the live ones named like a page record that shares no key with anything.
@@ -358,30 +380,23 @@ class _Page:
         self._fetch_keys(set(view.block_keys))
         old = self._replace(view)
         best, outcome = self._judge(view)
-        joins = outcome in (MatchOutcome.AUTO_MATCH, MatchOutcome.DETERMINISTIC)
-        if joins and best.golden_record_id in self.pending_goldens:
-            self.flush()
-        golden = self.model.objects.get(pk=best.golden_record_id) if joins else None
-        if golden is not None and any("unresolved" in entry for entry in golden.lineage.values()):
-            self.flush()  # its recompute may resolve a link to a record placed earlier in the page
-        created = None
-        try:
-            if golden is not None:
-                golden_pk = golden.pk
-                with transaction.atomic():
-                    source_record_attach(source_record=source, record=golden, reason=f"{self.reason}: {outcome}")
-            else:
-                created = self._build(source)  # writes nothing: no savepoint needed
-                golden_pk = created[0].pk
-                if outcome == MatchOutcome.REVIEW:
-                    potential_match_open(entity_type=source.entity_type, record=golden_pk, other=best.golden_record_id,
-                                         probability=best.probability, contributions=best.contributions)
-        except ValidationError as exc:
-            source.golden_record_id = None
-            self._restore(view, old)
-            return Placement(source, error=exc)
-        if created:
-            self.pending.goldens.append((created[0], source, created[1]))
+        if outcome in (MatchOutcome.AUTO_MATCH, MatchOutcome.DETERMINISTIC):
+            # Attached at the next flush, with every other attach of the page, after the page's new golden records
+            # (one of which it may join, or refer to) are written.
+            golden_pk = best.golden_record_id
+            self.pending.attaches.setdefault(outcome, []).append((source, golden_pk))
+            self.pending_sources.add((source.system.key, source.object_type, source.external_id))
+        else:
+            try:
+                record, changed = self._build(source)  # writes nothing until the flush
+            except ValidationError as exc:
+                self._restore(view, old)
+                return Placement(source, error=exc)
+            golden_pk = record.pk
+            if outcome == MatchOutcome.REVIEW:
+                potential_match_open(entity_type=source.entity_type, record=golden_pk, other=best.golden_record_id,
+                                     probability=best.probability, contributions=best.contributions)
+            self.pending.goldens.append((record, source, changed))
             self.pending_goldens.add(golden_pk)
             self.pending_sources.add((source.system.key, source.object_type, source.external_id))
         self._drop(view)
@@ -389,7 +404,7 @@ class _Page:
         self._add(view)
         self.pending.views[view.pk] = view
         decision = decision_build(source, outcome, golden_pk, best, self.reason, self.matcher.version)
-        self.pending.decisions.append(decision)
+        self.pending.decisions[source.pk] = decision
         return Placement(source, decision)
 
     def _judge(self, view: MatchRecord) -> tuple[Scored | None, str]:
@@ -420,15 +435,12 @@ class _Page:
         return record, list(values)
 
     def _rematch(self, source: SourceRecord) -> Placement:
-        """An attached source changed: its match view is refreshed and its golden record recomputed."""
-        self.flush()
-        try:
-            with transaction.atomic():
-                view = match_record_refresh(source_record=source, matcher=self.matcher)
-                golden_record_recompute(record=self.model.objects.get(pk=source.golden_record_id), reason=self.reason)
-        except ValidationError as exc:
-            return Placement(source, error=exc)
+        """An attached source changed: its match view is refreshed now, its golden record recomputed at the next
+        flush (with every other one of the page)."""
+        view = self._view(source)
         self._replace(view)
+        self.pending.views[view.pk] = view
+        self.pending.recompute.add(source.golden_record_id)
         return Placement(source, None)
 
     # -- writing ----------------------------------------------------------------------------------------------
@@ -453,8 +465,30 @@ class _Page:
             ChangeEvent.objects.bulk_create([
                 change_event_build(record=record, operation=ChangeOperation.CREATED, changed_fields=changed,
                                    reason=self.reason) for record, _, changed in pending.goldens])
+        recomputed: set[Any] = set()
+        for outcome, pairs in pending.attaches.items():
+            attached = source_records_attach(pairs=pairs, entity_type=self.matcher.entity_type,
+                                             reason=f"{self.reason}: {outcome}")
+            recomputed.update(attached)
+            self._refused(pending, [s for s, pk in pairs if pk in attached.errors], attached.errors, by_golden=pairs)
+        again = golden_records_recompute(entity_type=self.matcher.entity_type,
+                                         pks=sorted(pending.recompute - recomputed, key=str), reason=self.reason)
+        self.errors.update(again.errors)
         if pending.views:
             MatchRecord.objects.bulk_create(pending.views.values(), update_conflicts=True,
                                             unique_fields=["source_record"], update_fields=MATCH_VIEW_FIELDS)
         if pending.decisions:
-            MatchDecision.objects.bulk_create(pending.decisions)
+            MatchDecision.objects.bulk_create(pending.decisions.values())
+
+    def _refused(self, pending: _Pending, sources: Sequence[SourceRecord], errors: Mapping[Any, ValidationError],
+                 by_golden: Sequence[tuple[SourceRecord, Any]]) -> None:
+        """Sources whose golden record would not be valid with them: not attached after all. They stay where they
+        were (parked, like a record the one-at-a-time path could not attach), with no decision."""
+        golden_of = {source.pk: pk for source, pk in by_golden}
+        for source in sources:
+            source.golden_record_id = None
+            view = pending.views.pop(source.pk, None)
+            if view is not None:
+                self._drop(view)
+            pending.decisions.pop(source.pk, None)
+            self.refused[source.pk] = errors[golden_of[source.pk]]

@@ -1,6 +1,7 @@
 """A page staged in bulk and matched with the page's reads done once decides exactly what staging and matching
 its records one at a time decides: the same golden records, decisions, parked records and links."""
 
+import datetime as dt
 import itertools
 import uuid
 from collections import Counter
@@ -75,6 +76,9 @@ def outcome(parked: set[str]) -> dict:
         "links": {(label(c.pk), label(c.parent_id)) for c in Client.objects.all()}
                  | {(label(e.pk), label(e.client_id)) for e in Engagement.objects.all()},
         "created": Counter(e.entity_type for e in ChangeEvent.objects.filter(operation="created")),
+        "attribute_times": {sources[s.pk]: s.attribute_times for s in SourceRecord.objects.all()},
+        "client_values": {label(c.pk): (c.legal_name, c.display_name, c.billing_city, c.country)
+                          for c in Client.objects.all()},
         "clients": Client.objects.count(),
     }
 
@@ -144,6 +148,24 @@ def test_two_platforms_clients_and_engagements_decide_the_same(systems, both_way
 
     assert differences(one, bulk) == {}
     assert not bulk["unplaced"] and bulk["created"]["engagement"] > 0
+
+
+def test_changes_to_attached_records_decide_and_survive_the_same(systems, both_ways):
+    data = generate(seed=11, clients=30)
+    accounts = arrivals_of(data.clients, "salesforce")
+    later = [Arrival(object_type=a.object_type, external_id=a.external_id, entity_type=a.entity_type,
+                     attributes={**a.attributes, "display_name": f"{a.attributes['display_name']} Renamed",
+                                 "billing_city": "Leeds"} if n % 3 == 0 else a.attributes,
+                     payload={**a.payload, "SystemModstamp": "later"},
+                     source_modified_at=a.source_modified_at + dt.timedelta(hours=1) if a.source_modified_at else None)
+             for n, a in enumerate(accounts)]
+
+    customers = arrivals_of(data.clients, "netsuite")
+    one, bulk = both_ways([(systems["salesforce"], accounts), (systems["netsuite"], customers),
+                           (systems["salesforce"], later)])
+
+    assert differences(one, bulk) == {}
+    assert any(city == "Leeds" for _, _, city, _ in bulk["client_values"].values())
 
 
 def test_children_before_their_parents_and_duplicates_within_a_page_decide_the_same(systems, both_ways):
