@@ -11,3 +11,14 @@ class HubConfig(AppConfig):
         from hub.models import set_history_context
 
         pre_create_historical_record.connect(set_history_context, dispatch_uid="hub.history_context")
+        _lists_travel_binary()
+
+
+def _lists_travel_binary() -> None:
+    """Send list parameters (the arrays of a bulk insert's UNNEST, of ``rows_update``, of ``= ANY(...)``) in
+    PostgreSQL's binary array format. The text format escapes every quote of every JSON document in Python, one
+    regex substitution each: ten times slower than the statement it feeds on pages of thousands of rows."""
+    import psycopg
+    from psycopg.types.array import ListBinaryDumper
+
+    psycopg.adapters.register_dumper(list, ListBinaryDumper)

@@ -58,6 +58,7 @@ from canonical.services.matching import (
     trigrams,
 )
 from canonical.services.recompute import golden_records_recompute, source_records_attach
+from hub.db import rows_update
 from hub.models import history_context
 
 MATCH_VIEW_FIELDS = ["entity_type", "golden_record_id", "values", "block_keys", "name_key", "name_keys", "is_active"]
@@ -146,8 +147,8 @@ def source_records_stage(*, system: ConnectedSystem, arrivals: Sequence[Arrival]
             results = _restage(system, arrivals, results, lost, reason)
     if changed:
         rows = list(changed.values())
-        SourceRecord.objects.bulk_update(rows, ["attributes", "attribute_times", "payload", "payload_hash",
-                                                "source_modified_at", "is_deleted", "deleted_at", "last_changed_at"])
+        rows_update(SourceRecord, rows, ["attributes", "attribute_times", "payload", "payload_hash",
+                                         "source_modified_at", "is_deleted", "deleted_at", "last_changed_at"])
         SourceRecord.history.bulk_history_create(rows, update=True, custom_historical_attrs=context)
     return results
 
@@ -246,6 +247,9 @@ class _Page:
         self.names: dict[str, set[Any]] = defaultdict(set)  # name key -> the page's live views holding it
         self.grams: dict[Any, frozenset[str]] = {}
         self._remember(MatchRecord.objects.filter(pk__in=self.page_ids))
+        # The page's records the database holds views of (changed ones): lookups leave them out, their views here
+        # being the ones that count. New records have none, so there is nothing to send for them.
+        self.held_ids = [pk for pk in self.page_ids if pk in self.views]
         self.upfront = {s.pk: self._view(s) for s in sources if s.golden_record_id is None}
         self.counts: dict[str, int] = {}
         self.population: int | None = None
@@ -299,8 +303,10 @@ class _Page:
     def _fetch_keys(self, keys: set[str]) -> None:
         """The live views holding each key (up to the candidate limit each), other than the page's own."""
         keys = keys - self.fetched_keys
+        if not keys:
+            return
         self.fetched_keys.update(keys)
-        holders = key_holders(self.matcher.entity_type, keys, exclude=self.page_ids)
+        holders = key_holders(self.matcher.entity_type, keys, exclude=self.held_ids)
         ids = {i for held in holders.values() for i in held} - self.views.keys()
         self._remember(MatchRecord.objects.filter(pk__in=ids))
 
@@ -313,7 +319,7 @@ class _Page:
         views = [v for v in views if v.pk not in self.similar_before]
         if not views:
             return
-        found = similar_names(self.matcher.entity_type, views, exclude=self.page_ids)
+        found = similar_names(self.matcher.entity_type, views, exclude=self.held_ids)
         self._remember(v for similar in found.values() for v in similar)
         for view in views:
             self.similar_before[view.pk] = [self.views[v.pk] for v in found.get(view.pk, [])]
@@ -428,7 +434,8 @@ class _Page:
             values, lineage = _survive(record, [source])
             _apply(record, values)
             record.lineage = lineage
-            record.full_clean(exclude=["golden_id"])
+            # Its id is a fresh UUID: asking the database whether it is taken would cost a query a record.
+            record.full_clean(exclude=["golden_id", "id"])
         except ValidationError as exc:
             raise ValidationError({"source": [f"cannot build a {source.entity_type} golden record: {exc}"]}) from exc
         record._change_reason = self.reason
@@ -460,7 +467,7 @@ class _Page:
                 source.golden_record_id, source.last_changed_at = record.pk, now
                 source._change_reason = f"attached to {record.golden_id}: {self.reason}"
                 sources.append(source)
-            SourceRecord.objects.bulk_update(sources, ["golden_record_id", "last_changed_at"])
+            rows_update(SourceRecord, sources, ["golden_record_id", "last_changed_at"])
             SourceRecord.history.bulk_history_create(sources, update=True, custom_historical_attrs=context)
             ChangeEvent.objects.bulk_create([
                 change_event_build(record=record, operation=ChangeOperation.CREATED, changed_fields=changed,

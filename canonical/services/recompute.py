@@ -28,6 +28,7 @@ from canonical.models import ChangeEvent, SourceRecord
 from canonical.registry import model_for
 from canonical.services.changes import change_event_build
 from canonical.services.golden import _apply, _lineage_changed, _survive
+from hub.db import rows_update
 from hub.models import history_context
 
 
@@ -94,7 +95,7 @@ def _recomputed(record: models.Model, sources: Sequence[SourceRecord]) -> list[s
     if not changed and not _lineage_changed(record.lineage, lineage):
         return None
     record.lineage = lineage
-    record.full_clean(exclude=["golden_id"])
+    record.full_clean(exclude=["golden_id", "id"])  # an existing row's own id: no need to ask the database
     # The version counts changes of values, the ones consumers see; a value now supplied by another source
     # (lineage only) is kept in history without a new version or change event.
     record.version += 1 if changed else 0
@@ -109,7 +110,7 @@ def _write(model: type[models.Model], written: Sequence[tuple[models.Model, list
     for record in records:
         record.updated_at = now
     fields = [model._meta.get_field(a).attname for a in model.SURVIVED_ATTRIBUTES]
-    model.objects.bulk_update(records, [*fields, "lineage", "version", "updated_at"])
+    rows_update(model, records, [*fields, "lineage", "version", "updated_at"])
     model.history.bulk_history_create(records, update=True, custom_historical_attrs=history_context())
     events = [change_event_build(record=record, operation=ChangeOperation.UPDATED, changed_fields=changed,
                                  reason=reason) for record, changed in written if changed]
@@ -164,6 +165,6 @@ def _attached(model: type[models.Model], pairs: Sequence[tuple[SourceRecord, Any
         source.golden_record_id, source.last_changed_at = pk, now
         source._change_reason = f"attached to {golden_ids[pk]}: {reason}"
         sources.append(source)
-    SourceRecord.objects.bulk_update(sources, ["golden_record_id", "last_changed_at"])
+    rows_update(SourceRecord, sources, ["golden_record_id", "last_changed_at"])
     SourceRecord.history.bulk_history_create(sources, update=True, custom_historical_attrs=history_context())
     return golden_records_recompute(entity_type=model.ENTITY_TYPE, pks=list(golden_ids), reason=reason)
