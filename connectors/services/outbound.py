@@ -18,6 +18,7 @@ import contextlib
 import logging
 import random
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -47,18 +48,36 @@ BACKOFF_CAP_S = 1800.0
 DELIVERED_OPERATIONS = ("created", "updated")
 
 
-def _wanted(subscription: Subscription, event: ChangeEvent) -> bool:
-    if subscription.entity_type != event.entity_type or event.operation not in DELIVERED_OPERATIONS:
+def _wanted(subscription: Subscription, event: ChangeEvent, copies: Sequence[Mapping[str, Any]]) -> bool:
+    """Does the subscription want the event, given the attributes of the copies its system holds of the record?"""
+    if not _subscribed(subscription, event):
         return False
-    if not all(event.data.get(attribute) == value for attribute, value in subscription.conditions.items()):
-        return False
-    copies = list(SourceRecord.objects.filter(system_id=subscription.system_id, entity_type=event.entity_type,
-                                              golden_record_id=event.record_id, is_deleted=False))
     if not copies:
         return True
     fields = _fields(subscription, event.data)
     # The platform already holds these values (often its own change, or ours read back): nothing to send.
-    return not any(all(_same(copy.attributes.get(k), v) for k, v in fields.items()) for copy in copies)
+    return not any(all(_same(copy.get(k), v) for k, v in fields.items()) for copy in copies)
+
+
+def _subscribed(subscription: Subscription, event: ChangeEvent) -> bool:
+    return (subscription.entity_type == event.entity_type and event.operation in DELIVERED_OPERATIONS
+            and all(event.data.get(attribute) == value for attribute, value in subscription.conditions.items()))
+
+
+def _copies_held(subscriptions: Sequence[Subscription], events: Sequence[ChangeEvent]) -> dict[tuple, list[dict]]:
+    """The attributes of the live copies the subscribing systems hold of the events' records, per (system, entity
+    type, golden record), read in one query for the whole batch."""
+    wanted = [(s, e) for e in events for s in subscriptions if _subscribed(s, e)]
+    held: dict[tuple, list[dict]] = defaultdict(list)
+    if not wanted:
+        return held
+    rows = SourceRecord.objects.filter(
+        system_id__in={s.system_id for s, _ in wanted}, entity_type__in={e.entity_type for _, e in wanted},
+        golden_record_id__in={e.record_id for _, e in wanted}, is_deleted=False,
+    ).values_list("system_id", "entity_type", "golden_record_id", "attributes")
+    for system_id, entity_type, golden_pk, attributes in rows:
+        held[(system_id, entity_type, golden_pk)].append(attributes)
+    return held
 
 
 def _same(held: Any, sent: Any) -> bool:
@@ -77,27 +96,39 @@ def _platform_id(delivery: Delivery, connector: Connector) -> str | None:
 
 
 def outbox_relay(*, limit: int = 1000) -> int:
-    """Turn new change events into deliveries for every subscription that wants them. Returns how many."""
+    """Turn new change events into deliveries for every subscription that wants them. Returns how many.
+
+    The batch's copies are read in one query and its deliveries inserted in one; a delivery already made (by a
+    relay that ran before) is left as it is and not counted."""
     change_events_sequence()
-    created = 0
     with transaction.atomic():
         cursor, _ = RelayCursor.objects.select_for_update().get_or_create(name="outbound")
         events = list(ChangeEvent.objects.filter(position__gt=cursor.position).order_by("position")[:limit])
+        if not events:
+            return 0
         subscriptions = list(Subscription.objects.filter(enabled=True, system__enabled=True))
+        held = _copies_held(subscriptions, events)
         now = timezone.now()
         relayed_under = correlation.get() or ""
-        for event in events:
-            for subscription in subscriptions:
-                if _wanted(subscription, event):
-                    _, made = Delivery.objects.get_or_create(
-                        change=event, subscription=subscription,
-                        defaults={"record_id": event.record_id, "version": event.version, "next_attempt_at": now,
-                                  "correlation_id": event.correlation_id or relayed_under},
-                    )
-                    created += made
-            cursor.position = event.position
+        deliveries = [
+            Delivery(change=event, subscription=subscription, record_id=event.record_id, version=event.version,
+                     next_attempt_at=now, correlation_id=event.correlation_id or relayed_under)
+            for event in events for subscription in subscriptions
+            if _wanted(subscription, event, held.get((subscription.system_id, event.entity_type, event.record_id), []))
+        ]
+        created = _deliveries_create(deliveries)
+        cursor.position = events[-1].position
         cursor.save()
     return created
+
+
+def _deliveries_create(deliveries: Sequence[Delivery]) -> int:
+    """Insert the deliveries, skipping those their (change, subscription) already has; returns how many are new
+    (their ids are made here, so the ones found under them afterwards are the ones inserted)."""
+    if not deliveries:
+        return 0
+    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+    return Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).count()
 
 
 def deliveries_due(*, limit: int = 100) -> list[str]:
