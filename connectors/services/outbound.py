@@ -20,17 +20,18 @@ import random
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
 from canonical.models import ChangeEvent, SourceRecord
-from canonical.registry import model_for
+from canonical.services.arrivals import Arrival, source_records_stage
 from canonical.services.changes import change_events_sequence
-from canonical.services.golden import source_record_attach, source_record_stage
+from canonical.services.recompute import source_records_attach
 from connectors.base import Connector, Upsert, WriteResult
 from connectors.errors import ConnectorError, RateLimited, Retryable
 from connectors.models import Delivery, DeliveryStatus, Direction, RelayCursor, Stream, Subscription
@@ -46,6 +47,7 @@ BATCH_SIZE = 200  # Salesforce's composite collections take 200 records a reques
 BACKOFF_BASE_S = 10.0
 BACKOFF_CAP_S = 1800.0
 DELIVERED_OPERATIONS = ("created", "updated")
+SETTLED_FIELDS = ["status", "attempts", "next_attempt_at", "last_error", "response", "external_id", "delivered_at"]
 
 
 def _wanted(subscription: Subscription, event: ChangeEvent, copies: Sequence[Mapping[str, Any]]) -> bool:
@@ -84,15 +86,23 @@ def _same(held: Any, sent: Any) -> bool:
     return (held in (None, "") and sent in (None, "")) or str(held) == str(sent)
 
 
-def _platform_id(delivery: Delivery, connector: Connector) -> str | None:
-    """The platform's own id of its copy of the record when that copy does not carry the hub's id (the platform
-    created it): the write then updates it by that id and stamps the hub's id. None: write by the hub's id."""
-    copies = list(SourceRecord.objects.filter(
-        system_id=delivery.subscription.system_id, entity_type=delivery.change.entity_type,
-        golden_record_id=delivery.record_id, is_deleted=False).order_by("first_seen_at", "external_id"))
-    if not copies or any(connector.held_hub_id(copy.payload) == delivery.change.golden_id for copy in copies):
-        return None
-    return copies[0].external_id
+def _platform_ids(subscription: Subscription, deliveries: Sequence[Delivery], connector: Connector) -> dict[Any, str]:
+    """Per record, the platform's own id of its copy when that copy does not carry the hub's id (the platform
+    created it): the write then updates it by that id and stamps the hub's id. A record left out is written by
+    the hub's id. The copies of the whole batch are read in one query."""
+    copies: dict[Any, list[tuple[str, Mapping[str, Any]]]] = defaultdict(list)
+    rows = SourceRecord.objects.filter(
+        system_id=subscription.system_id, entity_type=subscription.entity_type,
+        golden_record_id__in={d.record_id for d in deliveries}, is_deleted=False,
+    ).order_by("first_seen_at", "external_id").values_list("golden_record_id", "external_id", "payload")
+    for golden_pk, external_id, payload in rows:
+        copies[golden_pk].append((external_id, payload))
+    ids = {}
+    for delivery in deliveries:
+        held = copies.get(delivery.record_id)
+        if held and not any(connector.held_hub_id(payload) == delivery.change.golden_id for _, payload in held):
+            ids[delivery.record_id] = held[0][0]
+    return ids
 
 
 def outbox_relay(*, limit: int = 1000) -> int:
@@ -207,7 +217,9 @@ def deliveries_attempt(*, delivery_ids: Sequence[str]) -> list[Delivery]:
     """Deliver pending, due deliveries of one subscription in one write (a platform's batch upsert: Salesforce
     composite collections of 200, NetSuite record by record), if no other worker holds them and the system's
     breaker lets them through, under the correlation id of the first one's change. Idempotent: a delivery
-    another worker holds, or that is no longer pending and due, is left out. Returns the ones attempted."""
+    another worker holds, or that is no longer pending and due, is left out. Returns the ones attempted.
+
+    The batch is read, settled and written back with the same few statements whatever its size."""
     if not delivery_ids:
         return []
     conditions = _attempt_conditions(str(delivery_ids[0]))
@@ -225,49 +237,62 @@ def deliveries_attempt(*, delivery_ids: Sequence[str]) -> list[Delivery]:
             return []
         subscription = locked[0].subscription
         batch = [d for d in locked if d.subscription_id == subscription.pk]
-        live = [d for d in batch if not _superseded(d)]
-        if not live:
-            return batch
-        connector = connector_for(subscription.system)
-        upserts = [Upsert(object_type=subscription.object_type, hub_id=d.change.golden_id,
-                          fields=_fields(subscription, d.change.data), external_id=_platform_id(d, connector))
-                   for d in live]
-        for delivery in live:
-            delivery.attempts += 1
-        try:
-            results = connector.write(upserts)
-        except ConnectorError as exc:
-            body = exc.body if isinstance(exc.body, dict | list) else {"body": str(exc.body)[:2000]}
-            for delivery in live:
-                _failed(delivery, str(exc), retryable=isinstance(exc, Retryable),
-                        retry_after=exc.retry_after if isinstance(exc, RateLimited) else None, body=body)
-            return batch
-        for delivery, upsert, result in zip(live, upserts, results, strict=True):
-            _settle(delivery, upsert, result, connector)
+        live = _unsuperseded(subscription, batch)
+        if live:
+            _deliver(subscription, live)
+        Delivery.objects.bulk_update(batch, SETTLED_FIELDS)
     return batch
 
 
-def _superseded(delivery: Delivery) -> bool:
-    """A newer version of the record is on its way (or there) to this system: this one is never sent."""
-    newer = Delivery.objects.filter(subscription_id=delivery.subscription_id, record_id=delivery.record_id,
-                                    version__gt=delivery.version,
-                                    status__in=[DeliveryStatus.PENDING, DeliveryStatus.DELIVERED]).exists()
-    if newer:
-        delivery.status = DeliveryStatus.SUPERSEDED
-        delivery.save(update_fields=["status"])
-    return newer
+def _unsuperseded(subscription: Subscription, batch: Sequence[Delivery]) -> list[Delivery]:
+    """The deliveries to send. One whose record has a newer version on its way (or there) to this system is
+    never sent: it is marked superseded (and saved with the batch)."""
+    newest = dict(Delivery.objects.filter(
+        subscription_id=subscription.pk, record_id__in={d.record_id for d in batch},
+        status__in=[DeliveryStatus.PENDING, DeliveryStatus.DELIVERED],
+    ).order_by().values("record_id").annotate(newest=Max("version")).values_list("record_id", "newest"))
+    live = []
+    for delivery in batch:
+        if newest.get(delivery.record_id, 0) > delivery.version:
+            delivery.status = DeliveryStatus.SUPERSEDED
+        else:
+            live.append(delivery)
+    return live
 
 
-def _settle(delivery: Delivery, upsert: Upsert, result: WriteResult, connector: Connector) -> None:
+def _deliver(subscription: Subscription, live: Sequence[Delivery]) -> None:
+    """One write of the deliveries to the platform; each settles in memory by its own result (the caller saves
+    them), and the ids the platform gave are written back to the crosswalk."""
+    connector = connector_for(subscription.system)
+    platform_ids = _platform_ids(subscription, live, connector)
+    upserts = [Upsert(object_type=subscription.object_type, hub_id=d.change.golden_id,
+                      fields=_fields(subscription, d.change.data), external_id=platform_ids.get(d.record_id))
+               for d in live]
+    for delivery in live:
+        delivery.attempts += 1
+    try:
+        results = connector.write(upserts)
+    except ConnectorError as exc:
+        body = exc.body if isinstance(exc.body, dict | list) else {"body": str(exc.body)[:2000]}
+        for delivery in live:
+            _failed(delivery, str(exc), retryable=isinstance(exc, Retryable),
+                    retry_after=exc.retry_after if isinstance(exc, RateLimited) else None, body=body)
+        return
+    written = []
+    for delivery, upsert, result in zip(live, upserts, results, strict=True):
+        _settle(delivery, result)
+        if result.ok and result.external_id:
+            written.append(Written(delivery, upsert, result.external_id, connector.written_attributes(upsert)))
+    _write_back(subscription, written)
+
+
+def _settle(delivery: Delivery, result: WriteResult) -> None:
     if not result.ok:
         _failed(delivery, result.error, retryable=result.retryable, body=dict(result.details))
         return
     delivery.status, delivery.delivered_at = DeliveryStatus.DELIVERED, timezone.now()
     delivery.external_id, delivery.last_error = result.external_id or "", ""
     delivery.response = {"external_id": result.external_id, "created": result.created}
-    delivery.save()
-    if result.external_id:
-        _write_back(delivery, upsert, result.external_id, connector.written_attributes(upsert))
 
 
 def _failed(delivery: Delivery, error: str, *, retryable: bool, retry_after: float | None = None,
@@ -284,31 +309,63 @@ def _failed(delivery: Delivery, error: str, *, retryable: bool, retry_after: flo
     else:
         delivery.status = DeliveryStatus.DEAD
         logger.warning("delivery dead-lettered", extra={"delivery": str(delivery.pk), "error": error[:300]})
-    delivery.save()
 
 
-def _write_back(delivery: Delivery, upsert: Upsert, external_id: str, attributes: Mapping[str, Any]) -> None:
-    """Record the id the platform gave the record in the crosswalk, attached to its golden record. After an
+@dataclass(frozen=True)
+class Written:
+    """A delivered upsert, the id the platform holds the record under, and the attributes it holds now."""
+
+    delivery: Delivery
+    upsert: Upsert
+    external_id: str
+    attributes: Mapping[str, Any]
+
+
+def _write_back(subscription: Subscription, written: Sequence[Written]) -> None:
+    """Record the ids the platform gave the records in the crosswalk, attached to their golden records. After an
     update of a record the platform created, its copy records the hub's id now stamped on it and the values
-    written, so the next write goes by the hub's id and the next pull of it is the hub's own change."""
-    system = delivery.subscription.system
-    key = {"system": system, "object_type": upsert.object_type, "external_id": external_id}
-    held = SourceRecord.objects.filter(**key, golden_record_id=delivery.record_id).first()
-    if held is not None:
-        if upsert.external_id is not None and held.payload.get("hub_id") != upsert.hub_id:
-            written = {k: v for k, v in attributes.items() if k in upsert.fields}
-            source_record_stage(**key, entity_type=held.entity_type, attributes={**held.attributes, **written},
-                                payload={**held.payload, "hub_id": upsert.hub_id},
-                                source_modified_at=held.source_modified_at,
-                                reason=f"hub id {upsert.hub_id} stamped in {system.key} by the hub")
+    written, so the next write goes by the hub's id and the next pull of it is the hub's own change.
+
+    The copies are read, staged and attached for the whole batch at once."""
+    if not written:
         return
-    staged = source_record_stage(
-        **key, entity_type=delivery.change.entity_type, attributes=attributes,
-        payload={"Id": external_id, "hub_id": upsert.hub_id}, reason=f"written to {system.key} by the hub",
-    ).source_record
-    if staged.golden_record_id is None:
-        record = model_for(delivery.change.entity_type).objects.get(pk=delivery.record_id)
-        source_record_attach(source_record=staged, record=record, reason=f"id assigned by {system.key}")
+    system = subscription.system
+    held = {r.external_id: r for r in SourceRecord.objects.filter(
+        system=system, object_type=subscription.object_type, external_id__in=[w.external_id for w in written])}
+    stamped, new = [], []
+    for w in written:
+        copy = held.get(w.external_id)
+        if copy is None or copy.golden_record_id != w.delivery.record_id:
+            new.append((w, Arrival(subscription.object_type, w.external_id, subscription.entity_type, w.attributes,
+                                   {"Id": w.external_id, "hub_id": w.upsert.hub_id})))
+        elif w.upsert.external_id is not None and copy.payload.get("hub_id") != w.upsert.hub_id:
+            values = {k: v for k, v in w.attributes.items() if k in w.upsert.fields}
+            stamped.append(Arrival(subscription.object_type, w.external_id, copy.entity_type,
+                                   {**copy.attributes, **values}, {**copy.payload, "hub_id": w.upsert.hub_id},
+                                   copy.source_modified_at))
+    if stamped:
+        source_records_stage(system=system, arrivals=stamped, reason=f"hub id stamped in {system.key} by the hub")
+    if new:
+        staged = source_records_stage(system=system, arrivals=[a for _, a in new],
+                                      reason=f"written to {system.key} by the hub")
+        pairs = [(s.source_record, w.delivery.record_id) for (w, _), s in zip(new, staged, strict=True)
+                 if s.source_record.golden_record_id is None]
+        _attach(subscription, pairs)
+
+
+def _attach(subscription: Subscription, pairs: Sequence[tuple[SourceRecord, Any]]) -> None:
+    """Attach the copies the hub wrote to their golden records. One whose golden record would not be valid with
+    it stays unplaced (as a pulled record would), and the delivery stays delivered: the platform holds it."""
+    if not pairs:
+        return
+    attached = source_records_attach(pairs=pairs, entity_type=subscription.entity_type,
+                                     reason=f"id assigned by {subscription.system.key}")
+    for golden_pk, error in attached.errors.items():
+        logger.warning("copy written by the hub left unplaced",
+                       extra={"record": str(golden_pk), "error": str(error)[:300]})
+    if any(attached.values()):
+        # Bulk writes send no signals: relay the golden changes the new copies made, once this commits.
+        outbound_relay_on_commit()
 
 
 def deliveries_replay(*, deliveries: Iterable[Delivery] | QuerySet[Delivery], actor: str = "") -> int:

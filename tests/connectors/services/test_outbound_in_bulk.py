@@ -1,4 +1,4 @@
-"""The relay works a batch at a time: the statements it runs do not grow with the batch.
+"""The relay and the attempts work a batch at a time: the statements they run do not grow with the batch.
 
 Against the Salesforce emulator over HTTP: accounts Salesforce created itself (updated by their id, the hub's
 id stamped on them) and clients only the ERP holds (created in Salesforce, their new id written back).
@@ -13,10 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from canonical.models import Client, SourceRecord
 from canonical.services.golden import golden_record_override_set, source_record_stage
 from canonical.services.matching import source_record_match
-from connectors.models import Delivery, RelayCursor, Stream, Subscription
+from connectors.models import Delivery, DeliveryStatus, RelayCursor, Stream, Subscription
 from connectors.salesforce.emulator import make_app
 from connectors.services.inbound import stream_sync
-from connectors.services.outbound import outbox_relay
+from connectors.services.outbound import deliveries_attempt, outbox_relay
 from tests.factories.canonical import ConnectedSystemFactory
 
 EACH = 6
@@ -66,6 +66,26 @@ def test_relaying_a_batch_runs_the_same_statements_whatever_its_size(world):
     assert Delivery.objects.count() == 2 * EACH
 
 
+def test_attempting_a_batch_runs_the_same_statements_whatever_its_size(world):
+    emulator, crm, pairs = world
+    accounts = len(emulator.store["Account"])
+    outbox_relay()
+    small, large = ([str(pk) for pk in Delivery.objects.filter(record_id__in=[c.pk for pair in part for c in pair])
+                     .values_list("pk", flat=True)] for part in (pairs[:1], pairs[1:]))
+
+    attempted = [counted(lambda batch=batch: deliveries_attempt(delivery_ids=batch)) for batch in (small, large)]
+
+    assert attempted[0] == attempted[1]
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.DELIVERED}
+    assert len(emulator.store["Account"]) == accounts + EACH  # an account for each client only the ERP held
+    for account, erp_only in pairs:
+        for client in (account, erp_only):
+            held = [a for a in emulator.store["Account"].values() if a.get("Hub_Id__c") == client.golden_id]
+            assert [a["Name"] for a in held] == [f"{client.legal_name} (renamed)"]
+            (copy,) = SourceRecord.objects.filter(system=crm, golden_record_id=client.pk)
+            assert (copy.external_id, copy.payload["hub_id"]) == (held[0]["Id"], client.golden_id)
+
+
 def test_a_relay_going_over_changes_already_relayed_makes_no_second_delivery(world):
     start = RelayCursor.objects.get().position
     first = outbox_relay()
@@ -75,3 +95,19 @@ def test_a_relay_going_over_changes_already_relayed_makes_no_second_delivery(wor
 
     assert (first, again) == (2 * EACH, 0)
     assert Delivery.objects.count() == 2 * EACH
+
+
+def test_an_older_version_in_the_same_batch_as_a_newer_one_is_superseded_and_never_sent(world):
+    emulator, _, pairs = world
+    client = pairs[0][1]
+    golden_record_override_set(record=client, attribute="display_name", value="Renamed Again", actor="steward",
+                               reason="checked")
+    outbox_relay()
+    batch = [str(pk) for pk in Delivery.objects.filter(record_id=client.pk).values_list("pk", flat=True)]
+
+    deliveries_attempt(delivery_ids=batch)
+
+    assert dict(Delivery.objects.filter(record_id=client.pk).values_list("version", "status")) == {
+        2: DeliveryStatus.SUPERSEDED, 3: DeliveryStatus.DELIVERED}
+    sent = emulator.requests_to("PATCH", "/services/data/v62.0/composite")[-1].body["records"]
+    assert [r["Name"] for r in sent] == ["Renamed Again"]
