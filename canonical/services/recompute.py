@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from canonical.choices import ChangeOperation
@@ -102,14 +102,14 @@ def _recomputed(record: models.Model, sources: Sequence[SourceRecord]) -> list[s
 
 
 def _write(model: type[models.Model], written: Sequence[tuple[models.Model, list[str]]], reason: str) -> None:
-    """One update of the rows (what save() would write: survived values, lineage, version, updated_at), their
-    history rows, and a change event for each whose values changed."""
+    """One update of the rows (of what save() would write, what changed: the values that changed in any of them,
+    lineage, version, updated_at), their history rows, and a change event for each whose values changed."""
     now = timezone.now()
     records = [record for record, _ in written]
     for record in records:
         record.updated_at = now
-    fields = [model._meta.get_field(a).attname for a in model.SURVIVED_ATTRIBUTES]
-    model.objects.bulk_update(records, [*fields, "lineage", "version", "updated_at"])
+    changed = sorted({attribute for _, attributes in written for attribute in attributes})
+    rows_update(model, records, [*changed, "lineage", "version", "updated_at"])
     model.history.bulk_history_create(records, update=True, custom_historical_attrs=history_context())
     events = [change_event_build(record=record, operation=ChangeOperation.UPDATED, changed_fields=changed,
                                  reason=reason) for record, changed in written if changed]
@@ -164,6 +164,28 @@ def _attached(model: type[models.Model], pairs: Sequence[tuple[SourceRecord, Any
         source.golden_record_id, source.last_changed_at = pk, now
         source._change_reason = f"attached to {golden_ids[pk]}: {reason}"
         sources.append(source)
-    SourceRecord.objects.bulk_update(sources, ["golden_record_id", "last_changed_at"])
+    rows_update(SourceRecord, sources, ["golden_record_id", "last_changed_at"])
     SourceRecord.history.bulk_history_create(sources, update=True, custom_historical_attrs=history_context())
     return golden_records_recompute(entity_type=model.ENTITY_TYPE, pks=list(golden_ids), reason=reason)
+
+
+def rows_update(model: type[models.Model], rows: Sequence[models.Model], fields: Sequence[str]) -> int:
+    """Write ``fields`` of saved rows as they are in memory, in one statement: the rows' values travel as one
+    array per column. (Django's bulk_update writes a CASE over every row for every field, which grows with the
+    square of the batch and took most of a batch's time.) Sends no signals and sets no auto_now field. Returns
+    how many rows were updated."""
+    if not rows:
+        return 0
+    opts = model._meta
+    columns = [opts.pk, *(opts.get_field(name) for name in fields)]
+    quote = connection.ops.quote_name
+    arrays = [[column.get_db_prep_save(getattr(row, column.attname), connection) for row in rows]
+              for column in columns]
+    unnest = ", ".join(f"%s::{column.db_type(connection)}[]" for column in columns)
+    names = ", ".join(quote(column.column) for column in columns)
+    assignments = ", ".join(f"{quote(c.column)} = v.{quote(c.column)}" for c in columns[1:])
+    table, pk = quote(opts.db_table), quote(opts.pk.column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {assignments} FROM unnest({unnest}) AS v({names}) "  # noqa: S608
+                       f"WHERE {table}.{pk} = v.{pk}", arrays)
+        return cursor.rowcount

@@ -31,7 +31,7 @@ from django.utils import timezone
 from canonical.models import ChangeEvent, SourceRecord
 from canonical.services.arrivals import Arrival, source_records_stage
 from canonical.services.changes import change_events_sequence
-from canonical.services.recompute import source_records_attach
+from canonical.services.recompute import rows_update, source_records_attach
 from connectors.base import Connector, Upsert, WriteResult
 from connectors.errors import ConnectorError, RateLimited, Retryable
 from connectors.models import Delivery, DeliveryStatus, Direction, RelayCursor, Stream, Subscription
@@ -240,7 +240,7 @@ def deliveries_attempt(*, delivery_ids: Sequence[str]) -> list[Delivery]:
         live = _unsuperseded(subscription, batch)
         if live:
             _deliver(subscription, live)
-        Delivery.objects.bulk_update(batch, SETTLED_FIELDS)
+        rows_update(Delivery, batch, SETTLED_FIELDS)
     return batch
 
 
