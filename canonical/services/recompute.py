@@ -103,14 +103,14 @@ def _recomputed(record: models.Model, sources: Sequence[SourceRecord]) -> list[s
 
 
 def _write(model: type[models.Model], written: Sequence[tuple[models.Model, list[str]]], reason: str) -> None:
-    """One update of the rows (what save() would write: survived values, lineage, version, updated_at), their
-    history rows, and a change event for each whose values changed."""
+    """One update of the rows (of what save() would write, what changed: the values that changed in any of them,
+    lineage, version, updated_at), their history rows, and a change event for each whose values changed."""
     now = timezone.now()
     records = [record for record, _ in written]
     for record in records:
         record.updated_at = now
-    fields = [model._meta.get_field(a).attname for a in model.SURVIVED_ATTRIBUTES]
-    rows_update(model, records, [*fields, "lineage", "version", "updated_at"])
+    changed = sorted({attribute for _, attributes in written for attribute in attributes})
+    rows_update(model, records, [*changed, "lineage", "version", "updated_at"])
     model.history.bulk_history_create(records, update=True, custom_historical_attrs=history_context())
     events = [change_event_build(record=record, operation=ChangeOperation.UPDATED, changed_fields=changed,
                                  reason=reason) for record, changed in written if changed]
@@ -168,3 +168,4 @@ def _attached(model: type[models.Model], pairs: Sequence[tuple[SourceRecord, Any
     rows_update(SourceRecord, sources, ["golden_record_id", "last_changed_at"])
     SourceRecord.history.bulk_history_create(sources, update=True, custom_historical_attrs=history_context())
     return golden_records_recompute(entity_type=model.ENTITY_TYPE, pks=list(golden_ids), reason=reason)
+

@@ -18,18 +18,20 @@ import contextlib
 import logging
 import random
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
 from canonical.models import ChangeEvent, SourceRecord
-from canonical.registry import model_for
+from canonical.services.arrivals import Arrival, source_records_stage
 from canonical.services.changes import change_events_sequence
-from canonical.services.golden import source_record_attach, source_record_stage
+from canonical.services.recompute import source_records_attach
 from connectors.base import Connector, Upsert, WriteResult
 from connectors.errors import ConnectorError, RateLimited, Retryable
 from connectors.models import Delivery, DeliveryStatus, Direction, RelayCursor, Stream, Subscription
@@ -37,6 +39,7 @@ from connectors.services.breaker import breaker_admit, breaker_watch, systems_he
 from connectors.services.inbound import connector_for
 from connectors.services.relay import outbound_relay_on_commit
 from hub import correlation
+from hub.db import rows_update
 
 logger = logging.getLogger(__name__)
 
@@ -45,59 +48,98 @@ BATCH_SIZE = 200  # Salesforce's composite collections take 200 records a reques
 BACKOFF_BASE_S = 10.0
 BACKOFF_CAP_S = 1800.0
 DELIVERED_OPERATIONS = ("created", "updated")
+SETTLED_FIELDS = ["status", "attempts", "next_attempt_at", "last_error", "response", "external_id", "delivered_at"]
 
 
-def _wanted(subscription: Subscription, event: ChangeEvent) -> bool:
-    if subscription.entity_type != event.entity_type or event.operation not in DELIVERED_OPERATIONS:
+def _wanted(subscription: Subscription, event: ChangeEvent, copies: Sequence[Mapping[str, Any]]) -> bool:
+    """Does the subscription want the event, given the attributes of the copies its system holds of the record?"""
+    if not _subscribed(subscription, event):
         return False
-    if not all(event.data.get(attribute) == value for attribute, value in subscription.conditions.items()):
-        return False
-    copies = list(SourceRecord.objects.filter(system_id=subscription.system_id, entity_type=event.entity_type,
-                                              golden_record_id=event.record_id, is_deleted=False))
     if not copies:
         return True
     fields = _fields(subscription, event.data)
     # The platform already holds these values (often its own change, or ours read back): nothing to send.
-    return not any(all(_same(copy.attributes.get(k), v) for k, v in fields.items()) for copy in copies)
+    return not any(all(_same(copy.get(k), v) for k, v in fields.items()) for copy in copies)
+
+
+def _subscribed(subscription: Subscription, event: ChangeEvent) -> bool:
+    return (subscription.entity_type == event.entity_type and event.operation in DELIVERED_OPERATIONS
+            and all(event.data.get(attribute) == value for attribute, value in subscription.conditions.items()))
+
+
+def _copies_held(subscriptions: Sequence[Subscription], events: Sequence[ChangeEvent]) -> dict[tuple, list[dict]]:
+    """The attributes of the live copies the subscribing systems hold of the events' records, per (system, entity
+    type, golden record), read in one query for the whole batch."""
+    wanted = [(s, e) for e in events for s in subscriptions if _subscribed(s, e)]
+    held: dict[tuple, list[dict]] = defaultdict(list)
+    if not wanted:
+        return held
+    rows = SourceRecord.objects.filter(
+        system_id__in={s.system_id for s, _ in wanted}, entity_type__in={e.entity_type for _, e in wanted},
+        golden_record_id__in={e.record_id for _, e in wanted}, is_deleted=False,
+    ).values_list("system_id", "entity_type", "golden_record_id", "attributes")
+    for system_id, entity_type, golden_pk, attributes in rows:
+        held[(system_id, entity_type, golden_pk)].append(attributes)
+    return held
 
 
 def _same(held: Any, sent: Any) -> bool:
     return (held in (None, "") and sent in (None, "")) or str(held) == str(sent)
 
 
-def _platform_id(delivery: Delivery, connector: Connector) -> str | None:
-    """The platform's own id of its copy of the record when that copy does not carry the hub's id (the platform
-    created it): the write then updates it by that id and stamps the hub's id. None: write by the hub's id."""
-    copies = list(SourceRecord.objects.filter(
-        system_id=delivery.subscription.system_id, entity_type=delivery.change.entity_type,
-        golden_record_id=delivery.record_id, is_deleted=False).order_by("first_seen_at", "external_id"))
-    if not copies or any(connector.held_hub_id(copy.payload) == delivery.change.golden_id for copy in copies):
-        return None
-    return copies[0].external_id
+def _platform_ids(subscription: Subscription, deliveries: Sequence[Delivery], connector: Connector) -> dict[Any, str]:
+    """Per record, the platform's own id of its copy when that copy does not carry the hub's id (the platform
+    created it): the write then updates it by that id and stamps the hub's id. A record left out is written by
+    the hub's id. The copies of the whole batch are read in one query."""
+    copies: dict[Any, list[tuple[str, Mapping[str, Any]]]] = defaultdict(list)
+    rows = SourceRecord.objects.filter(
+        system_id=subscription.system_id, entity_type=subscription.entity_type,
+        golden_record_id__in={d.record_id for d in deliveries}, is_deleted=False,
+    ).order_by("first_seen_at", "external_id").values_list("golden_record_id", "external_id", "payload")
+    for golden_pk, external_id, payload in rows:
+        copies[golden_pk].append((external_id, payload))
+    ids = {}
+    for delivery in deliveries:
+        held = copies.get(delivery.record_id)
+        if held and not any(connector.held_hub_id(payload) == delivery.change.golden_id for _, payload in held):
+            ids[delivery.record_id] = held[0][0]
+    return ids
 
 
 def outbox_relay(*, limit: int = 1000) -> int:
-    """Turn new change events into deliveries for every subscription that wants them. Returns how many."""
+    """Turn new change events into deliveries for every subscription that wants them. Returns how many.
+
+    The batch's copies are read in one query and its deliveries inserted in one; a delivery already made (by a
+    relay that ran before) is left as it is and not counted."""
     change_events_sequence()
-    created = 0
     with transaction.atomic():
         cursor, _ = RelayCursor.objects.select_for_update().get_or_create(name="outbound")
         events = list(ChangeEvent.objects.filter(position__gt=cursor.position).order_by("position")[:limit])
+        if not events:
+            return 0
         subscriptions = list(Subscription.objects.filter(enabled=True, system__enabled=True))
+        held = _copies_held(subscriptions, events)
         now = timezone.now()
         relayed_under = correlation.get() or ""
-        for event in events:
-            for subscription in subscriptions:
-                if _wanted(subscription, event):
-                    _, made = Delivery.objects.get_or_create(
-                        change=event, subscription=subscription,
-                        defaults={"record_id": event.record_id, "version": event.version, "next_attempt_at": now,
-                                  "correlation_id": event.correlation_id or relayed_under},
-                    )
-                    created += made
-            cursor.position = event.position
+        deliveries = [
+            Delivery(change=event, subscription=subscription, record_id=event.record_id, version=event.version,
+                     next_attempt_at=now, correlation_id=event.correlation_id or relayed_under)
+            for event in events for subscription in subscriptions
+            if _wanted(subscription, event, held.get((subscription.system_id, event.entity_type, event.record_id), []))
+        ]
+        created = _deliveries_create(deliveries)
+        cursor.position = events[-1].position
         cursor.save()
     return created
+
+
+def _deliveries_create(deliveries: Sequence[Delivery]) -> int:
+    """Insert the deliveries, skipping those their (change, subscription) already has; returns how many are new
+    (their ids are made here, so the ones found under them afterwards are the ones inserted)."""
+    if not deliveries:
+        return 0
+    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+    return Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).count()
 
 
 def deliveries_due(*, limit: int = 100) -> list[str]:
@@ -176,7 +218,9 @@ def deliveries_attempt(*, delivery_ids: Sequence[str]) -> list[Delivery]:
     """Deliver pending, due deliveries of one subscription in one write (a platform's batch upsert: Salesforce
     composite collections of 200, NetSuite record by record), if no other worker holds them and the system's
     breaker lets them through, under the correlation id of the first one's change. Idempotent: a delivery
-    another worker holds, or that is no longer pending and due, is left out. Returns the ones attempted."""
+    another worker holds, or that is no longer pending and due, is left out. Returns the ones attempted.
+
+    The batch is read, settled and written back with the same few statements whatever its size."""
     if not delivery_ids:
         return []
     conditions = _attempt_conditions(str(delivery_ids[0]))
@@ -194,49 +238,62 @@ def deliveries_attempt(*, delivery_ids: Sequence[str]) -> list[Delivery]:
             return []
         subscription = locked[0].subscription
         batch = [d for d in locked if d.subscription_id == subscription.pk]
-        live = [d for d in batch if not _superseded(d)]
-        if not live:
-            return batch
-        connector = connector_for(subscription.system)
-        upserts = [Upsert(object_type=subscription.object_type, hub_id=d.change.golden_id,
-                          fields=_fields(subscription, d.change.data), external_id=_platform_id(d, connector))
-                   for d in live]
-        for delivery in live:
-            delivery.attempts += 1
-        try:
-            results = connector.write(upserts)
-        except ConnectorError as exc:
-            body = exc.body if isinstance(exc.body, dict | list) else {"body": str(exc.body)[:2000]}
-            for delivery in live:
-                _failed(delivery, str(exc), retryable=isinstance(exc, Retryable),
-                        retry_after=exc.retry_after if isinstance(exc, RateLimited) else None, body=body)
-            return batch
-        for delivery, upsert, result in zip(live, upserts, results, strict=True):
-            _settle(delivery, upsert, result, connector)
+        live = _unsuperseded(subscription, batch)
+        if live:
+            _deliver(subscription, live)
+        rows_update(Delivery, batch, SETTLED_FIELDS)
     return batch
 
 
-def _superseded(delivery: Delivery) -> bool:
-    """A newer version of the record is on its way (or there) to this system: this one is never sent."""
-    newer = Delivery.objects.filter(subscription_id=delivery.subscription_id, record_id=delivery.record_id,
-                                    version__gt=delivery.version,
-                                    status__in=[DeliveryStatus.PENDING, DeliveryStatus.DELIVERED]).exists()
-    if newer:
-        delivery.status = DeliveryStatus.SUPERSEDED
-        delivery.save(update_fields=["status"])
-    return newer
+def _unsuperseded(subscription: Subscription, batch: Sequence[Delivery]) -> list[Delivery]:
+    """The deliveries to send. One whose record has a newer version on its way (or there) to this system is
+    never sent: it is marked superseded (and saved with the batch)."""
+    newest = dict(Delivery.objects.filter(
+        subscription_id=subscription.pk, record_id__in={d.record_id for d in batch},
+        status__in=[DeliveryStatus.PENDING, DeliveryStatus.DELIVERED],
+    ).order_by().values("record_id").annotate(newest=Max("version")).values_list("record_id", "newest"))
+    live = []
+    for delivery in batch:
+        if newest.get(delivery.record_id, 0) > delivery.version:
+            delivery.status = DeliveryStatus.SUPERSEDED
+        else:
+            live.append(delivery)
+    return live
 
 
-def _settle(delivery: Delivery, upsert: Upsert, result: WriteResult, connector: Connector) -> None:
+def _deliver(subscription: Subscription, live: Sequence[Delivery]) -> None:
+    """One write of the deliveries to the platform; each settles in memory by its own result (the caller saves
+    them), and the ids the platform gave are written back to the crosswalk."""
+    connector = connector_for(subscription.system)
+    platform_ids = _platform_ids(subscription, live, connector)
+    upserts = [Upsert(object_type=subscription.object_type, hub_id=d.change.golden_id,
+                      fields=_fields(subscription, d.change.data), external_id=platform_ids.get(d.record_id))
+               for d in live]
+    for delivery in live:
+        delivery.attempts += 1
+    try:
+        results = connector.write(upserts)
+    except ConnectorError as exc:
+        body = exc.body if isinstance(exc.body, dict | list) else {"body": str(exc.body)[:2000]}
+        for delivery in live:
+            _failed(delivery, str(exc), retryable=isinstance(exc, Retryable),
+                    retry_after=exc.retry_after if isinstance(exc, RateLimited) else None, body=body)
+        return
+    written = []
+    for delivery, upsert, result in zip(live, upserts, results, strict=True):
+        _settle(delivery, result)
+        if result.ok and result.external_id:
+            written.append(Written(delivery, upsert, result.external_id, connector.written_attributes(upsert)))
+    _write_back(subscription, written)
+
+
+def _settle(delivery: Delivery, result: WriteResult) -> None:
     if not result.ok:
         _failed(delivery, result.error, retryable=result.retryable, body=dict(result.details))
         return
     delivery.status, delivery.delivered_at = DeliveryStatus.DELIVERED, timezone.now()
     delivery.external_id, delivery.last_error = result.external_id or "", ""
     delivery.response = {"external_id": result.external_id, "created": result.created}
-    delivery.save()
-    if result.external_id:
-        _write_back(delivery, upsert, result.external_id, connector.written_attributes(upsert))
 
 
 def _failed(delivery: Delivery, error: str, *, retryable: bool, retry_after: float | None = None,
@@ -253,31 +310,63 @@ def _failed(delivery: Delivery, error: str, *, retryable: bool, retry_after: flo
     else:
         delivery.status = DeliveryStatus.DEAD
         logger.warning("delivery dead-lettered", extra={"delivery": str(delivery.pk), "error": error[:300]})
-    delivery.save()
 
 
-def _write_back(delivery: Delivery, upsert: Upsert, external_id: str, attributes: Mapping[str, Any]) -> None:
-    """Record the id the platform gave the record in the crosswalk, attached to its golden record. After an
+@dataclass(frozen=True)
+class Written:
+    """A delivered upsert, the id the platform holds the record under, and the attributes it holds now."""
+
+    delivery: Delivery
+    upsert: Upsert
+    external_id: str
+    attributes: Mapping[str, Any]
+
+
+def _write_back(subscription: Subscription, written: Sequence[Written]) -> None:
+    """Record the ids the platform gave the records in the crosswalk, attached to their golden records. After an
     update of a record the platform created, its copy records the hub's id now stamped on it and the values
-    written, so the next write goes by the hub's id and the next pull of it is the hub's own change."""
-    system = delivery.subscription.system
-    key = {"system": system, "object_type": upsert.object_type, "external_id": external_id}
-    held = SourceRecord.objects.filter(**key, golden_record_id=delivery.record_id).first()
-    if held is not None:
-        if upsert.external_id is not None and held.payload.get("hub_id") != upsert.hub_id:
-            written = {k: v for k, v in attributes.items() if k in upsert.fields}
-            source_record_stage(**key, entity_type=held.entity_type, attributes={**held.attributes, **written},
-                                payload={**held.payload, "hub_id": upsert.hub_id},
-                                source_modified_at=held.source_modified_at,
-                                reason=f"hub id {upsert.hub_id} stamped in {system.key} by the hub")
+    written, so the next write goes by the hub's id and the next pull of it is the hub's own change.
+
+    The copies are read, staged and attached for the whole batch at once."""
+    if not written:
         return
-    staged = source_record_stage(
-        **key, entity_type=delivery.change.entity_type, attributes=attributes,
-        payload={"Id": external_id, "hub_id": upsert.hub_id}, reason=f"written to {system.key} by the hub",
-    ).source_record
-    if staged.golden_record_id is None:
-        record = model_for(delivery.change.entity_type).objects.get(pk=delivery.record_id)
-        source_record_attach(source_record=staged, record=record, reason=f"id assigned by {system.key}")
+    system = subscription.system
+    held = {r.external_id: r for r in SourceRecord.objects.filter(
+        system=system, object_type=subscription.object_type, external_id__in=[w.external_id for w in written])}
+    stamped, new = [], []
+    for w in written:
+        copy = held.get(w.external_id)
+        if copy is None or copy.golden_record_id != w.delivery.record_id:
+            new.append((w, Arrival(subscription.object_type, w.external_id, subscription.entity_type, w.attributes,
+                                   {"Id": w.external_id, "hub_id": w.upsert.hub_id})))
+        elif w.upsert.external_id is not None and copy.payload.get("hub_id") != w.upsert.hub_id:
+            values = {k: v for k, v in w.attributes.items() if k in w.upsert.fields}
+            stamped.append(Arrival(subscription.object_type, w.external_id, copy.entity_type,
+                                   {**copy.attributes, **values}, {**copy.payload, "hub_id": w.upsert.hub_id},
+                                   copy.source_modified_at))
+    if stamped:
+        source_records_stage(system=system, arrivals=stamped, reason=f"hub id stamped in {system.key} by the hub")
+    if new:
+        staged = source_records_stage(system=system, arrivals=[a for _, a in new],
+                                      reason=f"written to {system.key} by the hub")
+        pairs = [(s.source_record, w.delivery.record_id) for (w, _), s in zip(new, staged, strict=True)
+                 if s.source_record.golden_record_id is None]
+        _attach(subscription, pairs)
+
+
+def _attach(subscription: Subscription, pairs: Sequence[tuple[SourceRecord, Any]]) -> None:
+    """Attach the copies the hub wrote to their golden records. One whose golden record would not be valid with
+    it stays unplaced (as a pulled record would), and the delivery stays delivered: the platform holds it."""
+    if not pairs:
+        return
+    attached = source_records_attach(pairs=pairs, entity_type=subscription.entity_type,
+                                     reason=f"id assigned by {subscription.system.key}")
+    for golden_pk, error in attached.errors.items():
+        logger.warning("copy written by the hub left unplaced",
+                       extra={"record": str(golden_pk), "error": str(error)[:300]})
+    if any(attached.values()):
+        # Bulk writes send no signals: relay the golden changes the new copies made, once this commits.
+        outbound_relay_on_commit()
 
 
 def deliveries_replay(*, deliveries: Iterable[Delivery] | QuerySet[Delivery], actor: str = "") -> int:

@@ -1,13 +1,14 @@
 """Golden records recomputed and sources attached in bulk leave the rows the one-at-a-time path leaves."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from canonical.models import ChangeEvent, Client, SourceRecord
+from canonical.models import ChangeEvent, Client, Engagement, SourceRecord
 from canonical.services.golden import (
     golden_record_create,
     golden_record_recompute,
@@ -16,7 +17,8 @@ from canonical.services.golden import (
 )
 from canonical.services.recompute import golden_records_recompute, source_records_attach
 from hub import correlation
-from tests.factories.canonical import ConnectedSystemFactory
+from hub.db import rows_update
+from tests.factories.canonical import ConnectedSystemFactory, EngagementFactory
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 KINDS = ("unchanged", "value", "lineage only", "override", "invalid")
@@ -211,3 +213,22 @@ def test_attaching_in_bulk_reads_and_writes_the_same_whatever_the_number_of_reco
         return outcome(lambda: counted(lambda: attach_in_bulk(pairs)), pks)[0]
 
     assert queries(2) == queries(len(valid))
+
+
+def test_rows_update_writes_the_named_fields_of_every_row_in_one_statement(db):
+    engagements = EngagementFactory.create_batch(3)
+    values = [(dt.date(2027, 1, 1), Decimal("1.50"), {"a": [1]}, None), (None, None, {}, "Owner"),
+              (dt.date(2027, 3, 1), Decimal("0.00"), {"b": None}, None)]
+    for engagement, (end, budget, lineage, owner) in zip(engagements, values, strict=True):
+        engagement.end_date, engagement.budget_amount, engagement.lineage = end, budget, lineage
+        engagement.delivery_owner, engagement.name = owner or "", "not written"
+
+    written = counted(lambda: rows_update(Engagement, engagements, ["end_date", "budget_amount", "lineage",
+                                                                    "delivery_owner", "client"]))
+
+    assert written == 1
+    rows = Engagement.objects.in_bulk([e.pk for e in engagements])
+    assert {pk: (e.end_date, e.budget_amount, e.lineage, e.delivery_owner, e.client_id) for pk, e in rows.items()} == {
+        engagement.pk: (end, budget, lineage, owner or "", engagement.client_id)
+        for engagement, (end, budget, lineage, owner) in zip(engagements, values, strict=True)}
+    assert "not written" not in {e.name for e in rows.values()}
