@@ -1,43 +1,14 @@
 """The emulators' server speaks HTTP/1.1 with persistent connections: a client's requests share one TCP
 connection, and every response is delimited (Content-Length) or ends its connection."""
 
-import threading
-from collections.abc import Callable, Iterator
-from wsgiref.simple_server import make_server
+from collections.abc import Callable
 
 import httpx
 import pytest
 
-from connectors.emulators import QuietHandler, ThreadingServer
 from connectors.netsuite.client import NetSuiteClient
 from connectors.netsuite.emulator import make_app
 from tests.connectors.netsuite.conftest import CONFIG
-
-
-class CountingServer(ThreadingServer):
-    """Counts the TCP connections it accepts."""
-
-    accepted = 0
-
-    def process_request(self, request, client_address):
-        self.accepted += 1
-        super().process_request(request, client_address)
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[[Callable], tuple[CountingServer, str]]]:
-    servers = []
-
-    def start(app: Callable) -> tuple[CountingServer, str]:
-        server = make_server("127.0.0.1", 0, app, server_class=CountingServer, handler_class=QuietHandler)
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        servers.append(server)
-        return server, f"http://127.0.0.1:{server.server_port}"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 def _answer(body: bytes, status: str = "200 OK") -> Callable:
@@ -47,11 +18,11 @@ def _answer(body: bytes, status: str = "200 OK") -> Callable:
     return app
 
 
-def test_a_clients_requests_share_one_connection(serve, monkeypatch) -> None:
+def test_a_clients_requests_share_one_connection(serve_counting, monkeypatch) -> None:
     monkeypatch.setenv("NS_TEST_CLIENT_ID", "concord-demo")
     monkeypatch.setenv("NS_TEST_CERT_ID", "concord-cert")
     emulator = make_app(seed=42, clients=3)
-    server, url = serve(emulator)
+    server, url = serve_counting(emulator)
     client = NetSuiteClient(base_url=url, config=CONFIG)
     customer_id = min(emulator.store["customer"], key=int)
 
@@ -65,13 +36,13 @@ def test_a_clients_requests_share_one_connection(serve, monkeypatch) -> None:
     assert server.accepted == 1
 
 
-def test_a_streamed_body_arrives_whole_and_ends_its_connection(serve) -> None:
+def test_a_streamed_body_arrives_whole_and_ends_its_connection(serve_counting) -> None:
     def streamed(environ, start_response):
         start_response("200 OK", [("Content-Type", "text/plain")])
         yield b"first, "
         yield b"second"
 
-    server, url = serve(streamed)
+    server, url = serve_counting(streamed)
     with httpx.Client(base_url=url) as client:
         first = client.get("/")
         second = client.get("/")
@@ -81,7 +52,7 @@ def test_a_streamed_body_arrives_whole_and_ends_its_connection(serve) -> None:
     assert server.accepted == 2
 
 
-def test_an_app_failing_before_answering_is_a_500_that_ends_its_connection(serve) -> None:
+def test_an_app_failing_before_answering_is_a_500_that_ends_its_connection(serve_counting) -> None:
     calls = []
 
     def failing_once(environ, start_response):
@@ -90,7 +61,7 @@ def test_an_app_failing_before_answering_is_a_500_that_ends_its_connection(serve
             raise RuntimeError("the app broke")
         return _answer(b"fine")(environ, start_response)
 
-    server, url = serve(failing_once)
+    server, url = serve_counting(failing_once)
     with httpx.Client(base_url=url) as client:
         failed = client.get("/one")
         fine = client.get("/two")
@@ -100,27 +71,27 @@ def test_an_app_failing_before_answering_is_a_500_that_ends_its_connection(serve
     assert fine.content == b"fine" and server.accepted == 2
 
 
-def test_a_body_cut_short_is_an_error_not_a_wait(serve) -> None:
+def test_a_body_cut_short_is_an_error_not_a_wait(serve_counting) -> None:
     def cut_short(environ, start_response):
         start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "10")])
         yield b"12345"
         raise RuntimeError("the app broke half-way")
 
-    _, url = serve(cut_short)
+    _, url = serve_counting(cut_short)
     with httpx.Client(base_url=url, timeout=5) as client, pytest.raises(httpx.RemoteProtocolError):
         client.get("/")
 
 
-def test_a_body_the_app_leaves_unread_does_not_spoil_the_next_request(serve) -> None:
-    server, url = serve(_answer(b"ok"))  # never reads the request body
+def test_a_body_the_app_leaves_unread_does_not_spoil_the_next_request(serve_counting) -> None:
+    server, url = serve_counting(_answer(b"ok"))  # never reads the request body
     with httpx.Client(base_url=url) as client:
         answers = [client.post("/", content=b"x" * 100_000).content for _ in range(3)]
 
     assert answers == [b"ok"] * 3 and server.accepted == 1
 
 
-def test_closing_the_server_closes_the_connections_it_kept_alive(serve) -> None:
-    server, url = serve(_answer(b"ok"))
+def test_closing_the_server_closes_the_connections_it_kept_alive(serve_counting) -> None:
+    server, url = serve_counting(_answer(b"ok"))
     with httpx.Client(base_url=url) as client:
         assert client.get("/").content == b"ok"
         server.shutdown()
