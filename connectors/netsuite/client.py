@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from connectors.errors import AuthFailed, ConnectorError, RateLimited, Rejected, Unavailable
-from connectors.http import DEFAULT_TIMEOUT, VendorClient, retry_after_seconds
+from connectors.http import DEFAULT_TIMEOUT, VendorClient, credentials_digest, retry_after_seconds
 from connectors.secrets import secret_read
 
 logger = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ class NetSuiteClient(VendorClient):
     SCOPE = "rest_webservices"
     ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
     ASSERTION_LIFETIME = 300
+    TOKEN_LIFETIME_S = 3600  # NetSuite's access tokens live 60 minutes (its token answer: "expires_in": "3600")
 
     def __init__(self, *, base_url: str, config: Mapping[str, Any], timeout: httpx.Timeout = DEFAULT_TIMEOUT,
                  transport: httpx.BaseTransport | None = None) -> None:
@@ -81,6 +82,10 @@ class NetSuiteClient(VendorClient):
         key = self._secret("private_key", required=False)
         signature = _sign_ps256(signing_input.encode(), key) if key else None
         return f"{signing_input}.{b64url(signature or UNSIGNED)}"
+
+    def credentials_key(self) -> str:
+        return credentials_digest(self._secret("client_id"), self._secret("certificate_id"),
+                                  self._secret("private_key", required=False))
 
     def authenticate(self) -> str:
         """OAuth 2.0 client credentials: POST the JWT assertion, return the bearer token (≈60 min)."""

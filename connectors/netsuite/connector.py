@@ -12,7 +12,9 @@ ambiguous; it is always read as the earlier instant, so the window only ever wid
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +29,9 @@ from connectors.netsuite.client import NetSuiteClient
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M:%S"
 TO_CHAR = "'YYYY-MM-DD\"T\"HH24:MI:SS'"
 OFFSET_CAP = 100_000
+# Writes in flight at once: NetSuite has no batch upsert and counts every request against the account's
+# concurrency limit (5 or 15 by service tier, +10 per SuiteCloud Plus licence, shared with other integrations).
+DEFAULT_CONCURRENCY, MAX_CONCURRENCY = 4, 15
 # Record type -> (SuiteQL table, extra filter) and the label DeletedRecord.type gives it.
 TABLES = {"customer": ("customer", ""), "job": ("job", ""), "salesOrder": ("transaction", "type = 'SalesOrd'"),
           "invoice": ("transaction", "type = 'CustInvc'")}
@@ -44,7 +49,7 @@ def parse_cursor(cursor: str | None) -> datetime | None:
 class NetSuiteConnector(Connector):
     """Config: ``client_id_env``, ``certificate_id_env``, ``private_key_env`` (names of environment variables),
     ``timezone`` (account time zone, default America/Los_Angeles), ``overlap_s`` (default 120),
-    ``page_size`` (default 1000)."""
+    ``page_size`` (default 1000), ``concurrency`` (writes in flight at once, 1 to 15, default 4)."""
 
     kind = "netsuite"
     objects = mapping.OBJECTS
@@ -56,6 +61,7 @@ class NetSuiteConnector(Connector):
         self.timezone = ZoneInfo(self.config.get("timezone", "America/Los_Angeles"))
         self.overlap = timedelta(seconds=float(self.config.get("overlap_s", 120)))
         self.page_size = int(self.config.get("page_size", 1000))
+        self.concurrency = min(max(int(self.config.get("concurrency", DEFAULT_CONCURRENCY)), 1), MAX_CONCURRENCY)
 
     def close(self) -> None:
         self.client.close()
@@ -153,31 +159,36 @@ class NetSuiteConnector(Connector):
     def write(self, upserts: Sequence[Upsert]) -> list[WriteResult]:
         """``PUT .../<type>/eid:<hub id>`` per record; a record NetSuite created itself (``Upsert.external_id``,
         its internal id) is updated with ``PATCH .../<type>/<internal id>`` and given the hub's id as its
-        ``externalId``. After a 429 the rest are not sent (retryable results)."""
-        results: list[WriteResult] = []
-        throttled: RateLimited | None = None
-        for upsert in upserts:
-            to_body = mapping.OUTBOUND.get(upsert.object_type)
-            if to_body is None:
-                results.append(WriteResult(upsert.hub_id, ok=False, error=f"cannot write {upsert.object_type!r}"))
-                continue
-            if throttled is not None:
-                results.append(self._failed(upsert, throttled))
-                continue
-            try:
-                if upsert.external_id is None:
-                    internal_id = self.client.upsert(upsert.object_type, upsert.hub_id, to_body(upsert.fields))
-                else:
-                    internal_id = self.client.update(upsert.object_type, upsert.external_id,
-                                                     {**to_body(upsert.fields), "externalId": upsert.hub_id})
-            except RateLimited as exc:
-                throttled = exc
-                results.append(self._failed(upsert, exc))
-            except ConnectorError as exc:
-                results.append(self._failed(upsert, exc))
+        ``externalId``. Up to ``concurrency`` requests are in flight at once (the REST record service has no
+        batch upsert); results come in the order given. After a 429 the records not sent yet are not sent
+        (retryable results)."""
+        throttled: list[RateLimited] = []
+        with ThreadPoolExecutor(max_workers=max(min(self.concurrency, len(upserts)), 1),
+                                thread_name_prefix="netsuite-write") as pool:
+            # Each request runs in a copy of the caller's context: its correlation id, and whoever watches the
+            # outcomes of platform requests (the circuit breaker), go with it.
+            futures = [pool.submit(contextvars.copy_context().run, self._write_one, upsert, throttled)
+                       for upsert in upserts]
+            return [future.result() for future in futures]
+
+    def _write_one(self, upsert: Upsert, throttled: list[RateLimited]) -> WriteResult:
+        to_body = mapping.OUTBOUND.get(upsert.object_type)
+        if to_body is None:
+            return WriteResult(upsert.hub_id, ok=False, error=f"cannot write {upsert.object_type!r}")
+        if throttled:
+            return self._failed(upsert, throttled[0])
+        try:
+            if upsert.external_id is None:
+                internal_id = self.client.upsert(upsert.object_type, upsert.hub_id, to_body(upsert.fields))
             else:
-                results.append(WriteResult(upsert.hub_id, ok=True, external_id=internal_id, created=False))
-        return results
+                internal_id = self.client.update(upsert.object_type, upsert.external_id,
+                                                 {**to_body(upsert.fields), "externalId": upsert.hub_id})
+        except RateLimited as exc:
+            throttled.append(exc)
+            return self._failed(upsert, exc)
+        except ConnectorError as exc:
+            return self._failed(upsert, exc)
+        return WriteResult(upsert.hub_id, ok=True, external_id=internal_id, created=False)
 
     def held_hub_id(self, payload: Mapping[str, Any]) -> str | None:
         return payload.get("externalId") or super().held_hub_id(payload)

@@ -16,7 +16,7 @@ from urllib.parse import quote
 import httpx
 
 from connectors.errors import AuthFailed, ConnectorError, RateLimited, Rejected, Retryable, Unavailable
-from connectors.http import DEFAULT_TIMEOUT, VendorClient
+from connectors.http import DEFAULT_TIMEOUT, VendorClient, credentials_digest
 from connectors.secrets import secret_read
 
 logger = logging.getLogger(__name__)
@@ -65,15 +65,19 @@ class SalesforceClient(VendorClient):
         self.batch_size: int | None = self.config.get("batch_size")
         #: (used, limit) from the last ``Sforce-Limit-Info`` header seen.
         self.api_usage: tuple[int, int] | None = None
+        #: The ``instance_url`` of this client's last token request (a token from the process's cache has none).
         self.instance_url: str | None = None
-        self.http.event_hooks["response"].append(self._track_usage)
 
     # -- auth -------------------------------------------------------------------------------------------------
     def _credential(self, name: str) -> str:
         return secret_read(self.config, name, platform="Salesforce")
 
+    def credentials_key(self) -> str:
+        return credentials_digest(self._credential("client_id"), self._credential("client_secret"))
+
     def authenticate(self) -> str:
-        """OAuth 2.0 client credentials: a new access token (Salesforce issues no refresh token here)."""
+        """OAuth 2.0 client credentials: a new access token (Salesforce issues no refresh token here). It lives
+        as long as the org's session policy says; a 401 INVALID_SESSION_ID says it no longer does."""
         form = {"grant_type": "client_credentials", "client_id": self._credential("client_id"),
                 "client_secret": self._credential("client_secret")}
         response = self.post_form(self.TOKEN_URL, form)
@@ -89,7 +93,8 @@ class SalesforceClient(VendorClient):
         return body["access_token"]
 
     # -- errors and bodies ------------------------------------------------------------------------------------
-    def _track_usage(self, response: httpx.Response) -> None:
+    def observe(self, response: httpx.Response) -> None:
+        """Track ``Sforce-Limit-Info``."""
         info = response.headers.get("Sforce-Limit-Info", "")
         for part in info.split(","):
             name, _, value = part.strip().partition("=")

@@ -21,9 +21,10 @@ from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
-from connectors.netsuite.emulator import auth, handlers
+from connectors.netsuite.emulator import auth, handlers, suiteql
 from connectors.netsuite.emulator.responses import INVALID_LOGIN, Problem, Response, error
 from connectors.netsuite.emulator.seed import FAMILIES, demo_store, ns_time, parse_time
+from connectors.netsuite.emulator.table import Table
 
 FAULTS = ("expire_token", "throttle", "unavailable", "malformed")
 
@@ -52,6 +53,8 @@ class Emulator:
         self.store = demo_store(seed, clients)
         #: DeletedRecord log: (record type, internal id, name, deleted at).
         self.deleted: list[tuple[str, str, str, datetime]] = []
+        #: Evaluated SuiteQL queries, so paging through one does not evaluate it again for every page.
+        self.results = suiteql.Results()
         self.requests: list[LoggedRequest] = []
         self.tokens: dict[str, float] = {}
         self.faults: deque[str] = deque()
@@ -73,15 +76,16 @@ class Emulator:
             record = self.store[record_type][record_id]
             record.update(field_changes)
             record["lastModifiedDate"] = ns_time(self.now())
+            self.store[record_type].changed(record_id)
             return record
 
     def create(self, record_type: str, fields: dict[str, Any], *, external_id: str | None = None) -> str:
         """Add a record with the next internal id of its id sequence; returns that id."""
         with self._lock:
             family = FAMILIES.get(record_type, record_type)
-            used = [int(i) for t, rs in self.store.items() if FAMILIES.get(t, t) == family for i in rs]
+            used = [table.top for t, table in self.store.items() if FAMILIES.get(t, t) == family and table.top]
             record_id = str(max(used, default=1000) + 1)
-            self.store.setdefault(record_type, {})[record_id] = {
+            self.store.setdefault(record_type, Table())[record_id] = {
                 "id": record_id, **fields, "externalId": external_id, "lastModifiedDate": ns_time(self.now())}
             return record_id
 

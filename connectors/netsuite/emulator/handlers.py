@@ -8,14 +8,17 @@ from urllib.parse import quote, unquote
 from connectors.netsuite.emulator import suiteql
 from connectors.netsuite.emulator.responses import Problem, Response
 from connectors.netsuite.emulator.seed import TABLES, deleted_row, table_row
+from connectors.netsuite.emulator.table import Table
 
 
 class Emulator(Protocol):
-    """What the handlers need of the emulator (app.Emulator): its records, deletion log and edits."""
+    """What the handlers need of the emulator (app.Emulator): its records, deletion log, SuiteQL results
+    and edits."""
 
-    store: dict[str, dict[str, dict[str, Any]]]
+    store: dict[str, Table]
     deleted: list[Any]
     timezone: Any
+    results: suiteql.Results
 
     def create(self, record_type: str, fields: dict[str, Any], *args: Any, **kwargs: Any) -> Any: ...
 
@@ -38,13 +41,24 @@ def _int_param(query: dict[str, str], name: str, default: int) -> int:
                       errorQueryParam=name) from None
 
 
-def _rows(emu: Emulator, table: str) -> list[dict[str, Any]]:
+def _types(table: str) -> list[str]:
+    types = [t for t, name in TABLES.items() if name == table]
+    if not types and table != "deletedrecord":
+        raise suiteql.search_error(f"Record '{table}' was not found.")
+    return types
+
+
+def _rows(emu: Emulator, table: str, columns: set[str] | None) -> list[dict[str, Any]]:
     if table == "deletedrecord":
         return [deleted_row(*entry) for entry in emu.deleted]
-    types = [t for t, name in TABLES.items() if name == table]
-    if not types:
-        raise suiteql.search_error(f"Record '{table}' was not found.")
-    return [table_row(t, record) for t in types for record in emu.store.get(t, {}).values()]
+    return [table_row(t, record, columns) for t in _types(table) for record in emu.store.get(t, {}).values()]
+
+
+def _version(emu: Emulator, table: str) -> tuple[Any, ...]:
+    """What a SuiteQL table's rows are computed from: its record types' versions, or the deletion log."""
+    if table == "deletedrecord":
+        return len(emu.deleted), emu.deleted[-1] if emu.deleted else None
+    return tuple(emu.store[t].version if t in emu.store else None for t in _types(table))
 
 
 def run_suiteql(emu: Emulator, base: str, query: dict[str, str], headers: dict[str, str], body: Any) -> Response:
@@ -62,10 +76,13 @@ def run_suiteql(emu: Emulator, base: str, query: dict[str, str], headers: dict[s
     if not isinstance(body, dict) or not isinstance(body.get("q"), str):
         raise Problem(400, "INVALID_CONTENT", "The request body must be a JSON object with a 'q' string.")
     parsed = suiteql.parse(body["q"], emu.timezone)
-    items = suiteql.run(parsed, _rows(emu, parsed.table), emu.timezone)
+    items = emu.results.get(body["q"], _version(emu, parsed.table),
+                            lambda: suiteql.run(parsed, _rows(emu, parsed.table, parsed.referenced()), emu.timezone))
     total = min(len(items), MAX_OFFSET)
     page = items[offset:offset + limit]
     has_more = offset + len(page) < total
+    if not has_more:
+        emu.results.forget(body["q"])
     url = f"{base}{SUITEQL_PATH}"
     links = [{"rel": "self", "href": f"{url}?limit={limit}&offset={offset}"},
              {"rel": "first", "href": f"{url}?limit={limit}&offset=0"}]
@@ -83,7 +100,7 @@ def _not_found() -> Problem:
     return Problem(404, "NONEXISTENT_ID", "The record instance does not exist. Provide a valid record instance ID.")
 
 
-def _records(emu: Emulator, record_type: str) -> dict[str, dict[str, Any]]:
+def _records(emu: Emulator, record_type: str) -> Table:
     if record_type not in emu.store:
         raise Problem(404, "NONEXISTENT_ID", f"Record type '{record_type}' does not exist.")
     return emu.store[record_type]
@@ -93,8 +110,7 @@ def find(emu: Emulator, record_type: str, key: str) -> str | None:
     """The internal id for ``key`` (an internal id or ``eid:<external id>``), if such a record exists."""
     records = _records(emu, record_type)
     if key.startswith("eid:"):
-        external_id = key[4:]
-        return next((rid for rid, r in records.items() if r.get("externalId") == external_id), None)
+        return next(iter(records.holding(key[4:])), None)
     return key if key in records else None
 
 
@@ -108,8 +124,8 @@ def _fields(body: Any) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k not in READ_ONLY}
 
 
-def _unique_external_id(records: dict[str, dict[str, Any]], external_id: Any, record_id: str | None = None) -> None:
-    if external_id and any(r.get("externalId") == external_id for rid, r in records.items() if rid != record_id):
+def _unique_external_id(records: Table, external_id: Any, record_id: str | None = None) -> None:
+    if isinstance(external_id, str) and any(rid != record_id for rid in records.holding(external_id)):
         raise Problem(400, "USER_ERROR", "A record with the same external ID already exists.",
                       errorPath="externalId")
 

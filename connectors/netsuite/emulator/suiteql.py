@@ -9,8 +9,10 @@ Datetimes are kept in UTC and rendered in the account time zone: bare as the use
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -32,8 +34,10 @@ def search_error(reason: str) -> Problem:
     return Problem(400, "INVALID_PARAMETER", DETAIL.format(reason))
 
 
+@functools.lru_cache(maxsize=64)
 def strftime_format(oracle: str) -> str:
-    """An Oracle date format ('YYYY-MM-DD"T"HH24:MI:SS') as a strftime one."""
+    """An Oracle date format ('YYYY-MM-DD"T"HH24:MI:SS') as a strftime one (translated once per format, not
+    once per row)."""
     out = []
     for piece in _FORMAT.findall(oracle):
         if piece.startswith('"'):
@@ -63,6 +67,12 @@ class Query:
     table: str
     where: tuple[Condition, ...]
     order: tuple[tuple[str, bool], ...]  # (column, descending)
+
+    def referenced(self) -> set[str] | None:
+        """The columns the query reads (None: every column, ``SELECT *``)."""
+        if any(c.name == "*" for c in self.columns):
+            return None
+        return {c.name for c in self.columns} | {c.column for c in self.where} | {name for name, _ in self.order}
 
 
 class _Parser:
@@ -225,3 +235,28 @@ def run(query: Query, rows: Sequence[dict[str, Any]], tz: tzinfo) -> list[dict[s
                 item[col.alias] = _render(row[col.name], tz, col.to_char)
         out.append(item)
     return out
+
+
+class Results:
+    """Evaluated queries by their text, each with the version of its table it was computed from: paging through
+    a result with limit/offset evaluates the query once, not once per page, while any change to the table makes
+    the next page evaluate it again (NetSuite's paging reads the table as it is). The result of a paging that
+    reached its end is dropped, and at most ``SIZE`` are held (the least recently used goes first)."""
+
+    SIZE = 8
+
+    def __init__(self) -> None:
+        self._held: OrderedDict[str, tuple[Any, list[dict[str, str]]]] = OrderedDict()
+
+    def get(self, text: str, version: Any, evaluate: Callable[[], list[dict[str, str]]]) -> list[dict[str, str]]:
+        held = self._held.get(text)
+        if held is None or held[0] != version:
+            held = (version, evaluate())
+        self._held[text] = held
+        self._held.move_to_end(text)
+        while len(self._held) > self.SIZE:
+            self._held.popitem(last=False)
+        return held[1]
+
+    def forget(self, text: str) -> None:
+        self._held.pop(text, None)

@@ -40,15 +40,27 @@ def batch_size(header: str | None) -> int:
     return DEFAULT_BATCH
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Cursor:
+    """A query's results past its first batch: the selected fields once, each row's Id and values."""
+
     resource: str
-    rows: list[dict[str, Any]]
+    object_type: str
+    fields: tuple[str, ...]
+    rows: list[tuple[str, tuple[Any, ...]]]
     batch: int
+    expires_at: datetime
 
 
 class QueryResource:
-    """``/query`` and ``/queryAll``: the first batch, and later batches by ``<locator>-<offset>``."""
+    """``/query`` and ``/queryAll``: the first batch, and later batches by ``<locator>-<offset>``.
+
+    Only a query with more than one batch opens a cursor. A cursor and its results are kept for two days
+    after the query ran, with no limit on how many are open (Salesforce's rule since API v56.0, for every
+    version; before it, 10 per user and 15 minutes of inactivity); then, or for a locator never issued, the
+    answer is 400 INVALID_QUERY_LOCATOR."""
+
+    LIFETIME = timedelta(days=2)
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -61,17 +73,25 @@ class QueryResource:
         with self.store.lock:
             query = soql.parse(q, self.store)
             found = soql.run(query, self.store, include_deleted=resource == "queryAll")
-        rows = [{"attributes": attributes(query.object_type, record_id), **row} for record_id, row in found]
-        cursor = _Cursor(resource, rows, batch_size(options))
+            now = self.store.now()
+        fields = tuple(dict.fromkeys(query.fields))
+        rows = [(record_id, tuple(row[name] for name in fields)) for record_id, row in found]
+        cursor = _Cursor(resource, query.object_type, fields, rows, batch_size(options), now + self.LIFETIME)
         locator = f"01g5g{secrets.token_hex(6).upper()}IAW"
         with self._lock:
-            self._cursors[locator] = cursor
+            self._cursors = {k: c for k, c in self._cursors.items() if c.expires_at > now}
+            if len(rows) > cursor.batch:
+                self._cursors[locator] = cursor
         return self._page(locator, cursor, 0)
 
     def more(self, resource: str, locator_offset: str) -> dict[str, Any]:
         locator, _, offset = locator_offset.rpartition("-")
+        now = self.store.now()
         with self._lock:
             cursor = self._cursors.get(locator)
+            if cursor is not None and cursor.expires_at <= now:
+                del self._cursors[locator]
+                cursor = None
         if cursor is None or cursor.resource != resource or not offset.isdigit() or int(offset) > len(cursor.rows):
             raise ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
         return self._page(locator, cursor, int(offset))
@@ -82,7 +102,9 @@ class QueryResource:
         page: dict[str, Any] = {"totalSize": len(cursor.rows), "done": done}
         if not done:
             page["nextRecordsUrl"] = f"{API}/{cursor.resource}/{locator}-{end}"
-        page["records"] = cursor.rows[offset:end]
+        page["records"] = [{"attributes": attributes(cursor.object_type, record_id),
+                            **dict(zip(cursor.fields, values, strict=True))}
+                           for record_id, values in cursor.rows[offset:end]]
         return page
 
 

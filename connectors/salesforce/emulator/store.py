@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -43,6 +43,83 @@ def sf_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
 
+class Table(dict[str, dict[str, Any]]):
+    """One object's records, ``Id -> record``, as the store always held them, plus what keeps the emulator fast at
+    100,000 records of an object: an index by external-id value and the set of fields its records have had
+    (since it was last cleared). Both follow every change made to the table itself (set, delete, pop, clear,
+    update); a record edited in place must be reported with ``changed(Id)``, as the store's own edits do."""
+
+    def __init__(self, records: Mapping[str, dict[str, Any]] | Iterable[tuple[str, dict[str, Any]]] = ()) -> None:
+        super().__init__()
+        self.columns: set[str] = set()
+        self._by_value: dict[tuple[str, str], dict[str, None]] = {}  # (field, value) -> Ids, in indexing order
+        self._indexed: dict[str, list[tuple[str, str]]] = {}  # Id -> its (field, value)s in the index
+        self.update(records)
+
+    def __setitem__(self, record_id: str, record: dict[str, Any]) -> None:
+        super().__setitem__(record_id, record)
+        self.changed(record_id)
+
+    def __delitem__(self, record_id: str) -> None:
+        super().__delitem__(record_id)
+        self._unindex(record_id)
+
+    def pop(self, record_id: str, *default: Any) -> Any:
+        if record_id not in self:
+            if default:
+                return default[0]
+            raise KeyError(record_id)
+        record = self[record_id]
+        del self[record_id]
+        return record
+
+    def popitem(self) -> tuple[str, dict[str, Any]]:
+        record_id = next(reversed(self))
+        return record_id, self.pop(record_id)
+
+    def clear(self) -> None:
+        super().clear()
+        self.columns.clear()
+        self._by_value.clear()
+        self._indexed.clear()
+
+    def update(self, records: Any = (), /, **more: dict[str, Any]) -> None:
+        for record_id, record in dict(records, **more).items():
+            self[record_id] = record
+
+    def setdefault(self, record_id: str, default: Any = None) -> Any:
+        if record_id not in self:
+            self[record_id] = default
+        return self[record_id]
+
+    def __ior__(self, records: Any) -> Table:
+        self.update(records)
+        return self
+
+    def changed(self, record_id: str) -> None:
+        """Re-read a record edited in place: its external ids and its fields."""
+        self._unindex(record_id)
+        record = self[record_id]
+        self.columns.update(record)
+        keys = [(f, record[f]) for f in EXTERNAL_ID_FIELDS if isinstance(record.get(f), str)]
+        for key in keys:
+            self._by_value.setdefault(key, {})[record_id] = None
+        self._indexed[record_id] = keys
+
+    def holding(self, field: str, value: str) -> list[dict[str, Any]]:
+        """The records (live or in the recycle bin) whose external-id ``field`` is ``value``."""
+        if not isinstance(value, str):
+            return []
+        return [self[i] for i in self._by_value.get((field, value), ()) if self[i].get(field) == value]
+
+    def _unindex(self, record_id: str) -> None:
+        for key in self._indexed.pop(record_id, ()):
+            ids = self._by_value[key]
+            del ids[record_id]
+            if not ids:
+                del self._by_value[key]
+
+
 @dataclass(frozen=True)
 class Deletion:
     object_type: str
@@ -54,7 +131,7 @@ class Store:
     """In-memory records: ``records[object_type][Id] -> dict`` (the API's field names, no ``attributes``)."""
 
     def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
-        self.records: dict[str, dict[str, dict[str, Any]]] = {}
+        self.records: dict[str, Table] = {}
         self.deleted_log: list[Deletion] = []
         self.purged_until: datetime | None = None
         self.lock = threading.RLock()
@@ -93,11 +170,11 @@ class Store:
             record.setdefault("LastModifiedDate", record["SystemModstamp"])
             record.setdefault("IsDeleted", False)
             record.setdefault("Hub_Id__c", None)
-            self.records.setdefault(source.object_type, {})[source.external_id] = record
+            self.records.setdefault(source.object_type, Table())[source.external_id] = record
             self._last = max(self._last, parse_time(record["SystemModstamp"]))
 
     # -- reading --------------------------------------------------------------------------------------------
-    def objects(self, object_type: str) -> dict[str, dict[str, Any]]:
+    def objects(self, object_type: str) -> Table:
         try:
             return self.records[object_type]
         except KeyError:
@@ -105,10 +182,10 @@ class Store:
 
     def fields(self, object_type: str) -> set[str]:
         """The object's columns: the org's schema (the fields the hub's managed package installs), the
-        system fields, the ext id, and every field any of its records has."""
+        system fields, the ext id, and every field its records have had."""
         columns = {*SYSTEM_FIELDS, *EXTERNAL_ID_FIELDS, *ORG_SCHEMA.get(object_type, ())}
-        for record in self.records.get(object_type, {}).values():
-            columns.update(record)
+        if object_type in self.records:
+            columns |= self.records[object_type].columns
         return columns
 
     # -- writing --------------------------------------------------------------------------------------------
@@ -122,6 +199,7 @@ class Store:
             record.update(changes)
             _derive(object_type, record, set(changes))
             self._stamp(record, self.now())
+            self.records[object_type].changed(record_id)
             return record
 
     def delete(self, object_type: str, record_id: str) -> dict[str, Any]:
@@ -146,13 +224,13 @@ class Store:
             raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
         return record
 
-    def upsert(self, records: dict[str, dict[str, Any]], object_type: str, field: str, value: str,
-               body: Mapping[str, Any], at: datetime) -> tuple[str, bool]:
+    def upsert(self, records: Table, object_type: str, field: str, value: str, body: Mapping[str, Any],
+               at: datetime) -> tuple[str, bool]:
         """Upsert into ``records`` (the object's table, or a staging copy of it): (Id, created)."""
         if field not in EXTERNAL_ID_FIELDS:
             raise ApiError(404, "NOT_FOUND", f"Provided external ID field does not exist or is not accessible: {field}")
         values = {k: v for k, v in self._writable(object_type, body).items() if k != field}
-        matches = [r for r in records.values() if not r["IsDeleted"] and r.get(field) == value]
+        matches = [r for r in records.holding(field, value) if not r["IsDeleted"]]
         if len(matches) > 1:
             raise ApiError(300, "MULTIPLE_CHOICES", f"More than one record found for external id field {field}")
         if matches:
@@ -171,10 +249,10 @@ class Store:
         record.update(values)
         _derive(object_type, record, set(values))
         self._stamp(record, at)
+        records.changed(record["Id"])
         return record["Id"], created
 
-
-    def update(self, records: dict[str, dict[str, Any]], object_type: str, record_id: str, body: Mapping[str, Any],
+    def update(self, records: Table, object_type: str, record_id: str, body: Mapping[str, Any],
                at: datetime) -> str:
         """Update the record ``record_id`` of ``records`` (the object's table, or a staging copy of it): its Id.
 
@@ -191,14 +269,15 @@ class Store:
         for field in EXTERNAL_ID_FIELDS:
             if values.get(field) in (None, ""):
                 continue
-            holder = next((r for r in records.values() if r is not record and not r["IsDeleted"]
-                           and r.get(field) == values[field]), None)
+            holder = next((r for r in records.holding(field, values[field]) if r is not record
+                           and not r["IsDeleted"]), None)
             if holder is not None:
                 raise ApiError(400, "DUPLICATE_VALUE", f"duplicate value found: {field} duplicates value on record "
                                f"with id: {holder['Id']}", [field])
         record.update(values)
         _derive(object_type, record, set(values))
         self._stamp(record, at)
+        records.changed(record["Id"])
         return record["Id"]
 
     def _writable(self, object_type: str, body: Mapping[str, Any]) -> dict[str, Any]:

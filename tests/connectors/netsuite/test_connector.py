@@ -7,6 +7,7 @@ from connectors.base import Upsert
 from connectors.netsuite.connector import NetSuiteConnector
 from connectors.netsuite.emulator import Emulator
 from connectors.netsuite.emulator.seed import parse_time
+from tests.connectors.netsuite.conftest import CONFIG
 
 _DATA = generate(seed=42, clients=50)
 DEMO = {(s.object_type, s.external_id): s.attributes for spec in (*_DATA.clients, *_DATA.engagements, *_DATA.contracts)
@@ -102,7 +103,9 @@ def test_write_upserts_by_hub_id(connector: NetSuiteConnector, emulator: Emulato
     assert changes[-1].attributes == dict(attrs, legal_name="Newco Group Limited")
 
 
-def test_write_failures(connector: NetSuiteConnector, emulator: Emulator) -> None:
+def test_write_failures(base_url: str, credentials: None, emulator: Emulator) -> None:
+    # One write at a time, so which record meets each injected fault is known (concurrent: test_concurrent_writes).
+    connector = NetSuiteConnector(base_url=base_url, config={**CONFIG, "concurrency": 1})
     upserts = [Upsert("customer", f"HUB-{n}", {"legal_name": f"Client {n}"}) for n in range(3)]
     emulator.inject("unavailable")
     results = connector.write(upserts)

@@ -16,7 +16,7 @@ def test_get_by_internal_and_external_id(client: NetSuiteClient, emulator: Emula
     assert record["companyName"] == emulator.store["customer"][customer_id]["companyName"]
     assert record["companyName"] and record["externalId"] is None
     assert record["links"] == [{"rel": "self", "href": f"{base_url}{RECORD}{customer_id}"}]
-    emulator.store["customer"][customer_id]["externalId"] = "HUB-1"
+    emulator.touch("customer", customer_id, externalId="HUB-1")  # an edit the store's externalId index follows
     assert client.get("customer", "eid:HUB-1")["id"] == customer_id
     with pytest.raises(Rejected) as caught:
         client.get("customer", "999999")
