@@ -947,7 +947,7 @@ class Profiler:
             if "-pool-" in name:
                 out = self.run.directory / f"profile-{phase}-{name}.txt"
                 process = subprocess.Popen([self.binary, "record", "--pid", str(pid), "--format", "raw", "--rate", "50",
-                                            "--output", str(out), "--nonblocking"],
+                                            "--output", str(out), "--nonblocking", "--gil"],
                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 self.processes.append((name, process, out))
 

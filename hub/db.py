@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import connections, models, router
+from django.db.models.expressions import DatabaseDefault
+from django.utils import timezone
 
 
 def rows_update(model: type[models.Model], rows: Sequence[models.Model], fields: Sequence[str]) -> int:
@@ -13,27 +16,146 @@ def rows_update(model: type[models.Model], rows: Sequence[models.Model], fields:
     ``UPDATE ... FROM unnest(<one array per column>)``.
 
     ``bulk_update`` builds a ``CASE WHEN pk = ... THEN ...`` per row and field, whose compilation costs more than
-    the update itself on pages of thousands of rows; here each column's values travel as one array parameter.
-    Like ``bulk_update``, it sends no signals and sets no ``auto_now`` field. Array columns, which an array of
-    arrays cannot carry, fall back to ``bulk_update``. Returns the number of rows updated."""
+    the update itself on pages of thousands of rows; here each column's values travel as one array parameter
+    (an array column's values as array literals: an array of arrays would have to be rectangular).
+    Like ``bulk_update``, it sends no signals and sets no ``auto_now`` field. Returns the number of rows updated."""
     if not rows:
         return 0
     meta = model._meta
     columns = [meta.get_field(name) for name in fields]
-    if any(isinstance(field, ArrayField) for field in columns):
-        return model._default_manager.bulk_update(rows, fields)
     connection = connections[router.db_for_write(model)]
     quote = connection.ops.quote_name
     pk = meta.pk
     params = [[pk.get_db_prep_value(row.pk, connection) for row in rows]]
     arrays = [f"%s::{pk.db_type(connection)}[]"]
-    for field in columns:
-        params.append([field.get_db_prep_save(getattr(row, field.attname), connection) for row in rows])
-        arrays.append(f"%s::{field.db_type(connection)}[]")
+    assigned = []
+    for i, field in enumerate(columns):
+        values = [getattr(row, field.attname) for row in rows]
+        if isinstance(field, ArrayField):
+            params.append([_array_literal(v) for v in values])
+            arrays.append("%s::text[]")
+            assigned.append(f"{quote(field.column)} = v.c{i}::{field.db_type(connection)}")
+        else:
+            params.append([field.get_db_prep_save(v, connection) for v in values])
+            arrays.append(f"%s::{field.db_type(connection)}[]")
+            assigned.append(f"{quote(field.column)} = v.c{i}")
     names = ["pk", *(f"c{i}" for i in range(len(columns)))]
-    assignments = ", ".join(f"{quote(field.column)} = v.c{i}" for i, field in enumerate(columns))
+    assignments = ", ".join(assigned)
     sql = (f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608 (names from the model only)
            f"FROM unnest({', '.join(arrays)}) AS v({', '.join(names)}) WHERE t.{quote(pk.column)} = v.pk")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def _array_literal(values: Sequence[Any] | None) -> str | None:
+    """A PostgreSQL array literal of text elements (``{"a","b"}``), for array columns sent inside an array."""
+    if values is None:
+        return None
+    quoted = ('NULL' if v is None else '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+    return "{" + ",".join(quoted) + "}"
+
+
+def columns_insert(model: type[models.Model], columns: Mapping[str, Sequence[Any]], *, ignore_conflicts: bool = False,
+                   unique_fields: Sequence[str] = (), update_fields: Sequence[str] = (),
+                   returning: Sequence[str] = ()) -> list[tuple]:
+    """Insert rows given column by column (field name -> one value per row) in one statement:
+    ``INSERT ... SELECT FROM unnest(<one array per column>)``, the query text the same whatever the number of rows.
+
+    Values are Python values, prepared as each field prepares them for saving. ``ignore_conflicts`` skips rows a
+    unique constraint refuses; ``unique_fields`` with ``update_fields`` updates those rows instead (an upsert).
+    Returns the ``returning`` fields of the rows inserted (or updated), in no particular order."""
+    meta = model._meta
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    fields = [meta.get_field(name) for name in columns]
+    params, arrays, selected = [], [], []
+    for i, (field, values) in enumerate(zip(fields, columns.values(), strict=True)):
+        if isinstance(field, ArrayField):
+            params.append([_array_literal(v) for v in values])
+            arrays.append("%s::text[]")
+            selected.append(f"v.c{i}::{field.db_type(connection)}")
+        else:
+            params.append([field.get_db_prep_save(v, connection) for v in values])
+            arrays.append(f"%s::{field.db_type(connection)}[]")
+            selected.append(f"v.c{i}")
+    names = ", ".join(f"c{i}" for i in range(len(fields)))
+    sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+           f"SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) AS v({names})")
+    if update_fields:
+        targets = ", ".join(quote(meta.get_field(name).column) for name in unique_fields)
+        updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}"
+                            for c in (meta.get_field(name).column for name in update_fields))
+        sql += f" ON CONFLICT ({targets}) DO UPDATE SET {updates}"
+    elif ignore_conflicts:
+        sql += " ON CONFLICT DO NOTHING"
+    if returning:
+        sql += " RETURNING " + ", ".join(quote(meta.get_field(name).column) for name in returning)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if returning else []
+
+
+def rows_insert(model: type[models.Model], rows: Sequence[models.Model], *, ignore_conflicts: bool = False,
+                unique_fields: Sequence[str] = (), update_fields: Sequence[str] = ()) -> set[Any]:
+    """What ``bulk_create`` does (``auto_now`` fields set, values the database assigns read back onto the rows),
+    as one ``INSERT ... SELECT FROM unnest(...)``: ``bulk_create`` compiles a placeholder per value, which costs
+    more than the insert itself on pages of thousands of rows. Sends no signals. Returns the pks of the rows
+    written (with ``ignore_conflicts``, those a unique constraint refused are not among them)."""
+    if not rows:
+        return set()
+    meta = model._meta
+    pk = meta.pk
+    columns: dict[str, list[Any]] = {}
+    numbered = pk.db_returning  # an AutoField: the database numbers the rows
+    from_database: list[str] = [pk.name] if numbered else []
+    for field in meta.concrete_fields:
+        if field.primary_key and numbered:
+            continue
+        values = [field.pre_save(row, True) for row in rows]
+        defaults = [isinstance(v, DatabaseDefault) for v in values]
+        if all(defaults):
+            from_database.append(field.name)
+        elif any(defaults):
+            raise ValueError(f"{model.__name__}.{field.name}: the database's default for some rows only")
+        else:
+            columns[field.name] = values
+    returned = columns_insert(model, columns, ignore_conflicts=ignore_conflicts, unique_fields=unique_fields,
+                              update_fields=update_fields, returning=[pk.name, *from_database])
+    if numbered:  # numbered rows come back in the order they were sent, as bulk_create relies on too
+        if ignore_conflicts:
+            raise ValueError("rows numbered by the database cannot be told apart when some are skipped")
+        found = [(row, values) for row, values in zip(rows, returned, strict=True)]
+    else:
+        by_pk = {row.pk: row for row in rows}
+        found = [(by_pk[values[0]], values) for values in returned] if from_database else []
+    for row, (_, *values) in found:
+        for name, value in zip(from_database, values, strict=True):
+            setattr(row, meta.get_field(name).attname, value)
+    for row in rows:
+        row._state.adding, row._state.db = False, router.db_for_write(model)
+    return {values[0] for values in returned}
+
+
+def history_rows_insert(model: type[models.Model], records: Sequence[models.Model], *, update: bool = False) -> None:
+    """The history rows of records written in bulk, as simple-history's ``bulk_history_create`` writes them (each
+    record's ``_change_reason``, the user, the correlation id and actor of now), in one statement."""
+    if not records:
+        return
+    from hub.models import history_context
+
+    history = model.history.model
+    user = history.get_default_history_user(records[0])
+    count = len(records)
+    columns: dict[str, list[Any]] = {
+        field.name: [getattr(record, field.attname) for record in records] for field in history.tracked_fields}
+    columns["history_date"] = [timezone.now()] * count
+    columns["history_change_reason"] = [getattr(record, "_change_reason", "") or "" for record in records]
+    columns["history_type"] = ["~" if update else "+"] * count
+    columns["history_user"] = [user.pk if user is not None else None] * count
+    for name, value in history_context().items():
+        columns[name] = [value] * count
+    for field in history._meta.concrete_fields:
+        if field.name not in columns and not field.primary_key:
+            columns[field.name] = [field.get_default()] * count
+    columns_insert(history, columns)

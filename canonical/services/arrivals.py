@@ -58,8 +58,7 @@ from canonical.services.matching import (
     trigrams,
 )
 from canonical.services.recompute import golden_records_recompute, source_records_attach
-from hub.db import rows_update
-from hub.models import history_context
+from hub.db import history_rows_insert, rows_insert, rows_update
 
 MATCH_VIEW_FIELDS = ["entity_type", "golden_record_id", "values", "block_keys", "name_key", "name_keys", "is_active"]
 
@@ -136,12 +135,9 @@ def source_records_stage(*, system: ConnectedSystem, arrivals: Sequence[Arrival]
         if key not in new:
             changed[row.pk] = row
         results.append(StageResult(row, created=False, changed=True))
-    context = history_context()
     if new:
-        SourceRecord.objects.bulk_create(new.values(), ignore_conflicts=True)
-        inserted = set(SourceRecord.objects.filter(pk__in=[r.pk for r in new.values()]).values_list("pk", flat=True))
-        SourceRecord.history.bulk_history_create([r for r in new.values() if r.pk in inserted],
-                                                 custom_historical_attrs=context)
+        inserted = rows_insert(SourceRecord, list(new.values()), ignore_conflicts=True)
+        history_rows_insert(SourceRecord, [r for r in new.values() if r.pk in inserted])
         lost = {key for key, r in new.items() if r.pk not in inserted}
         if lost:  # another writer staged these first: take the update path against its rows, one by one
             results = _restage(system, arrivals, results, lost, reason)
@@ -149,7 +145,7 @@ def source_records_stage(*, system: ConnectedSystem, arrivals: Sequence[Arrival]
         rows = list(changed.values())
         rows_update(SourceRecord, rows, ["attributes", "attribute_times", "payload", "payload_hash",
                                          "source_modified_at", "is_deleted", "deleted_at", "last_changed_at"])
-        SourceRecord.history.bulk_history_create(rows, update=True, custom_historical_attrs=context)
+        history_rows_insert(SourceRecord, rows, update=True)
     return results
 
 
@@ -456,11 +452,10 @@ class _Page:
         pending, self.pending = self.pending, _Pending()
         self.pending_goldens.clear()
         self.pending_sources.clear()
-        context = history_context()
         if pending.goldens:
             records = [record for record, _, _ in pending.goldens]
-            self.model.objects.bulk_create(records)
-            self.model.history.bulk_history_create(records, custom_historical_attrs=context)
+            rows_insert(self.model, records)
+            history_rows_insert(self.model, records)
             now = timezone.now()
             sources = []
             for record, source, _ in pending.goldens:
@@ -468,8 +463,8 @@ class _Page:
                 source._change_reason = f"attached to {record.golden_id}: {self.reason}"
                 sources.append(source)
             rows_update(SourceRecord, sources, ["golden_record_id", "last_changed_at"])
-            SourceRecord.history.bulk_history_create(sources, update=True, custom_historical_attrs=context)
-            ChangeEvent.objects.bulk_create([
+            history_rows_insert(SourceRecord, sources, update=True)
+            rows_insert(ChangeEvent, [
                 change_event_build(record=record, operation=ChangeOperation.CREATED, changed_fields=changed,
                                    reason=self.reason) for record, _, changed in pending.goldens])
         recomputed: set[Any] = set()
@@ -482,10 +477,10 @@ class _Page:
                                          pks=sorted(pending.recompute - recomputed, key=str), reason=self.reason)
         self.errors.update(again.errors)
         if pending.views:
-            MatchRecord.objects.bulk_create(pending.views.values(), update_conflicts=True,
-                                            unique_fields=["source_record"], update_fields=MATCH_VIEW_FIELDS)
+            rows_insert(MatchRecord, list(pending.views.values()), unique_fields=["source_record"],
+                        update_fields=MATCH_VIEW_FIELDS)
         if pending.decisions:
-            MatchDecision.objects.bulk_create(pending.decisions.values())
+            rows_insert(MatchDecision, list(pending.decisions.values()))
 
     def _refused(self, pending: _Pending, sources: Sequence[SourceRecord], errors: Mapping[Any, ValidationError],
                  by_golden: Sequence[tuple[SourceRecord, Any]]) -> None:

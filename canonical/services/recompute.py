@@ -28,8 +28,7 @@ from canonical.models import ChangeEvent, SourceRecord
 from canonical.registry import model_for
 from canonical.services.changes import change_event_build
 from canonical.services.golden import _apply, _lineage_changed, _survive
-from hub.db import rows_update
-from hub.models import history_context
+from hub.db import history_rows_insert, rows_insert, rows_update
 
 
 class Recomputed(dict):
@@ -111,11 +110,11 @@ def _write(model: type[models.Model], written: Sequence[tuple[models.Model, list
         record.updated_at = now
     changed = sorted({attribute for _, attributes in written for attribute in attributes})
     rows_update(model, records, [*changed, "lineage", "version", "updated_at"])
-    model.history.bulk_history_create(records, update=True, custom_historical_attrs=history_context())
+    history_rows_insert(model, records, update=True)
     events = [change_event_build(record=record, operation=ChangeOperation.UPDATED, changed_fields=changed,
                                  reason=reason) for record, changed in written if changed]
     if events:
-        ChangeEvent.objects.bulk_create(events)
+        rows_insert(ChangeEvent, events)
 
 
 def source_records_attach(*, pairs: Sequence[tuple[SourceRecord, Any]], entity_type: str, reason: str) -> Recomputed:
@@ -166,6 +165,6 @@ def _attached(model: type[models.Model], pairs: Sequence[tuple[SourceRecord, Any
         source._change_reason = f"attached to {golden_ids[pk]}: {reason}"
         sources.append(source)
     rows_update(SourceRecord, sources, ["golden_record_id", "last_changed_at"])
-    SourceRecord.history.bulk_history_create(sources, update=True, custom_historical_attrs=history_context())
+    history_rows_insert(SourceRecord, sources, update=True)
     return golden_records_recompute(entity_type=model.ENTITY_TYPE, pks=list(golden_ids), reason=reason)
 

@@ -39,7 +39,7 @@ from connectors.services.breaker import breaker_admit, breaker_watch, systems_he
 from connectors.services.inbound import connector_for
 from connectors.services.relay import outbound_relay_on_commit
 from hub import correlation
-from hub.db import rows_update
+from hub.db import rows_insert, rows_update
 
 logger = logging.getLogger(__name__)
 
@@ -138,8 +138,7 @@ def _deliveries_create(deliveries: Sequence[Delivery]) -> int:
     (their ids are made here, so the ones found under them afterwards are the ones inserted)."""
     if not deliveries:
         return 0
-    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
-    return Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).count()
+    return len(rows_insert(Delivery, deliveries, ignore_conflicts=True))
 
 
 def deliveries_due(*, limit: int = 100) -> list[str]:

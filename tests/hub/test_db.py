@@ -1,0 +1,110 @@
+"""The bulk writes the ORM lacks: rows inserted and updated column by column, and their history rows."""
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from canonical.models import ChangeEvent, Client, MatchRecord
+from hub import correlation
+from hub.db import history_rows_insert, rows_insert, rows_update
+from tests.factories.canonical import SourceRecordFactory
+
+AWKWARD = ['name=o"brien', "back\\slash", "comma, and {braces}", "NULL", "", "ünïcödé"]
+
+
+def statements(change):
+    with CaptureQueriesContext(connection) as captured:
+        result = change()
+    return len(captured.captured_queries), result
+
+
+def view(source, keys, active=True):
+    return MatchRecord(source_record=source, entity_type="client", values={"name": source.external_id},
+                       block_keys=keys, name_key=source.external_id, name_keys=list(reversed(keys)),
+                       is_active=active)
+
+
+@pytest.mark.django_db
+def test_rows_insert_writes_every_row_in_one_statement_array_values_included():
+    sources = SourceRecordFactory.create_batch(3)
+    views = [view(sources[0], AWKWARD), view(sources[1], []), view(sources[2], ["a"], active=False)]
+
+    count, written = statements(lambda: rows_insert(MatchRecord, views))
+
+    assert count == 1
+    assert written == {s.pk for s in sources}
+    stored = {v.pk: (v.block_keys, v.name_keys, v.values, v.is_active) for v in MatchRecord.objects.all()}
+    assert stored == {v.pk: (v.block_keys, v.name_keys, v.values, v.is_active) for v in views}
+
+
+@pytest.mark.django_db
+def test_rows_insert_skips_or_updates_the_rows_a_unique_constraint_refuses():
+    sources = SourceRecordFactory.create_batch(2)
+    rows_insert(MatchRecord, [view(sources[0], ["old"])])
+
+    again = [view(sources[0], ["new"]), view(sources[1], ["b"])]
+    assert rows_insert(MatchRecord, again, ignore_conflicts=True) == {sources[1].pk}
+    assert MatchRecord.objects.get(pk=sources[0].pk).block_keys == ["old"]
+
+    upserted = rows_insert(MatchRecord, [view(sources[0], ["new", "x"])], unique_fields=["source_record"],
+                           update_fields=["block_keys"])
+    assert upserted == {sources[0].pk}
+    assert MatchRecord.objects.get(pk=sources[0].pk).block_keys == ["new", "x"]
+
+
+@pytest.mark.django_db
+def test_rows_insert_reads_back_what_the_database_assigns():
+    clients = [Client(legal_name=f"Firm {i} Ltd", country="GB", currency="GBP") for i in range(3)]
+    rows_insert(Client, clients)
+
+    stored = {c.pk: (c.golden_id, c.created_at) for c in Client.objects.all()}
+    assert {c.pk: (c.golden_id, c.created_at) for c in clients} == stored
+    assert len({c.golden_id for c in clients}) == 3 and all(c.golden_id.startswith("CL-") for c in clients)
+    assert all(not c._state.adding for c in clients)
+
+    events = [ChangeEvent(entity_type="client", record_id=c.pk, golden_id=c.golden_id, version=1,
+                          operation="created", data={"n": i}) for i, c in enumerate(clients)]
+    rows_insert(ChangeEvent, events)
+    assert {e.pk: e.data for e in events} == {e.pk: e.data for e in ChangeEvent.objects.all()}
+
+
+@pytest.mark.django_db
+def test_rows_insert_refuses_to_guess_which_numbered_rows_a_conflict_skipped():
+    event = ChangeEvent(entity_type="client", record_id=uuid.uuid4(), golden_id="CL-1", version=1, operation="created")
+    with pytest.raises(ValueError, match="cannot be told apart"):
+        rows_insert(ChangeEvent, [event], ignore_conflicts=True)
+
+
+@pytest.mark.django_db
+def test_history_rows_are_those_simple_history_writes_with_the_correlation_id_and_reasons():
+    clients = [Client(legal_name=f"Firm {i} Ltd", country="GB", currency="GBP") for i in range(2)]
+    rows_insert(Client, clients)
+    clients[0]._change_reason = "pulled from netsuite"
+
+    with correlation.bind("corr-123"):
+        count, _ = statements(lambda: history_rows_insert(Client, clients))
+        Client.history.bulk_history_create(clients, update=True, custom_historical_attrs={"correlation_id": "corr-123"})
+
+    assert count == 1
+    ours = Client.history.filter(history_type="+").order_by("legal_name")
+    theirs = Client.history.filter(history_type="~").order_by("legal_name")
+    fields = [f.attname for f in Client.history.model.tracked_fields] + [
+        "history_change_reason", "history_user_id", "correlation_id", "actor"]
+    assert [[getattr(h, f) for f in fields] for h in ours] == [[getattr(h, f) for f in fields] for h in theirs]
+    assert [h.history_change_reason for h in ours] == ["pulled from netsuite", ""]
+    assert {h.correlation_id for h in ours} == {"corr-123"}
+
+
+@pytest.mark.django_db
+def test_rows_update_writes_array_columns_too():
+    sources = SourceRecordFactory.create_batch(2)
+    views = [view(s, ["a"]) for s in sources]
+    rows_insert(MatchRecord, views)
+    views[0].block_keys, views[1].block_keys = AWKWARD, []
+
+    count, updated = statements(lambda: rows_update(MatchRecord, views, ["block_keys"]))
+
+    assert (count, updated) == (1, 2)
+    assert {v.pk: v.block_keys for v in MatchRecord.objects.all()} == {v.pk: v.block_keys for v in views}
