@@ -2,7 +2,8 @@
 
 Reading: SuiteQL selects only ``id`` and ``TO_CHAR(lastmodifieddate, 'YYYY-MM-DD"T"HH24:MI:SS')`` (a sortable
 timestamp in the account time zone) for the window ``lastmodifieddate >= cursor - overlap``, ordered by
-``lastmodifieddate, id``, paged with limit/offset/hasMore. Each hit is then fetched from the record service,
+``lastmodifieddate, id``, each page asked again from the last stamp read (see ``_pages``). Each hit is then
+fetched from the record service (several at once, within the account's concurrency limit),
 because SuiteQL columns are flat (references as bare ids, no names, no sublists) while the mapping needs the
 record as the record service returns it. Cursors are ISO-8601 UTC strings (``2026-06-19T16:31:36+00:00``);
 the account time zone (config ``timezone``) converts both ways. A first read that finds nothing yields one
@@ -13,6 +14,7 @@ ambiguous; it is always read as the earlier instant, so the window only ever wid
 from __future__ import annotations
 
 import contextvars
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -28,10 +30,10 @@ from connectors.netsuite.client import NetSuiteClient
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M:%S"
 TO_CHAR = "'YYYY-MM-DD\"T\"HH24:MI:SS'"
-OFFSET_CAP = 100_000
 # Writes in flight at once: NetSuite has no batch upsert and counts every request against the account's
 # concurrency limit (5 or 15 by service tier, +10 per SuiteCloud Plus licence, shared with other integrations).
 DEFAULT_CONCURRENCY, MAX_CONCURRENCY = 4, 15
+READ_RETRIES, READ_RETRY_WAIT_S = 3, 5.0
 # Record type -> (SuiteQL table, extra filter) and the label DeletedRecord.type gives it.
 TABLES = {"customer": ("customer", ""), "job": ("job", ""), "salesOrder": ("transaction", "type = 'SalesOrd'"),
           "invoice": ("transaction", "type = 'CustInvc'")}
@@ -49,7 +51,7 @@ def parse_cursor(cursor: str | None) -> datetime | None:
 class NetSuiteConnector(Connector):
     """Config: ``client_id_env``, ``certificate_id_env``, ``private_key_env`` (names of environment variables),
     ``timezone`` (account time zone, default America/Los_Angeles), ``overlap_s`` (default 120),
-    ``page_size`` (default 1000), ``concurrency`` (writes in flight at once, 1 to 15, default 4)."""
+    ``page_size`` (default 1000), ``concurrency`` (requests in flight at once, 1 to 15, default 4)."""
 
     kind = "netsuite"
     objects = mapping.OBJECTS
@@ -81,20 +83,26 @@ class NetSuiteConnector(Connector):
 
     def _pages(self, build: Callable[[datetime | None], str], column: str,
                cursor: str | None) -> Iterator[tuple[list[dict[str, str]], bool]]:
-        """Run ``build(since)`` page by page; past the 100,000-row offset cap, restart from the last stamp seen."""
+        """Run ``build(since)`` page by page, each page asked from the last stamp read (keyset paging).
+
+        Offsets over ``ORDER BY lastmodifieddate`` would skip rows: a record edited mid-pull moves to the end
+        and every later row shifts one place back, past the next offset. Asked again from the last stamp read,
+        a page starts after the rows read at that stamp (they come first, in id order) and a moved record is
+        read again at its new place."""
         start = parse_cursor(cursor)
         since = start - self.overlap if start else None
-        offset = 0
+        skip = 0  # rows at ``since`` already read
         while True:
-            page = self.client.suiteql(build(since), limit=self.page_size, offset=offset)
+            page = self.client.suiteql(build(since), limit=self.page_size, offset=skip)
             items = list(page.get("items") or [])
-            offset += len(items)
             has_more = bool(page.get("hasMore")) and bool(items)
-            if has_more and offset + self.page_size > OFFSET_CAP:
-                since, offset = self._from_local(items[-1][column]), 0
             yield items, has_more
             if not has_more:
                 return
+            last = self._from_local(items[-1][column])
+            at_last = sum(1 for item in items if item[column] == items[-1][column])
+            skip = skip + at_last if since == last else at_last
+            since = last
 
     def _query(self, record_type: str, since: datetime | None) -> str:
         table, extra = TABLES[record_type]
@@ -110,12 +118,35 @@ class NetSuiteConnector(Connector):
         high = parse_cursor(cursor)
         for items, has_more in self._pages(lambda since: self._query(object_type, since), "lastmodified", cursor):
             changes = []
-            for item in items:
+            records = self._records(object_type, [item["id"] for item in items])
+            for item, record in zip(items, records, strict=True):
                 modified = self._from_local(item["lastmodified"])
                 high = max(high, modified) if high else modified
-                record = self.client.get(object_type, item["id"])
                 changes.append(self._change(object_type, entity_type, item["id"], record, modified))
             yield Page(changes=changes, cursor=high.isoformat() if high else "", has_more=has_more)
+
+    def _records(self, object_type: str, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The page's records from the record service, up to ``concurrency`` requests in flight (in order); the
+        first failure (a 429, say) is raised, as a sequential read would raise it."""
+        if len(ids) <= 1 or self.concurrency == 1:
+            return [self._get(object_type, record_id) for record_id in ids]
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="netsuite-read") as pool:
+            futures = [pool.submit(contextvars.copy_context().run, self._get, object_type, record_id)
+                       for record_id in ids]
+            return [future.result() for future in futures]
+
+    def _get(self, object_type: str, record_id: str) -> dict[str, Any]:
+        """One record; over the concurrency limit (other integrations share it), wait as asked and try again a
+        few times before giving the page up."""
+        attempts = 0
+        while True:
+            try:
+                return self.client.get(object_type, record_id)
+            except RateLimited as exc:
+                attempts += 1
+                if attempts > READ_RETRIES:
+                    raise
+                time.sleep(min(exc.retry_after or 1.0, READ_RETRY_WAIT_S))
 
     def _change(self, object_type: str, entity_type: str, record_id: Any, record: Mapping[str, Any],
                 modified: datetime | None) -> Change:

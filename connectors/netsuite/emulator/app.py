@@ -55,6 +55,7 @@ class Emulator:
         self.deleted: list[tuple[str, str, str, datetime]] = []
         #: Evaluated SuiteQL queries, so paging through one does not evaluate it again for every page.
         self.results = suiteql.Results()
+        self.rows: dict[str, tuple[Any, Any, list[dict[str, Any]]]] = {}  # table -> (version, columns, its rows)
         self.requests: list[LoggedRequest] = []
         self.tokens: dict[str, float] = {}
         self.faults: deque[str] = deque()

@@ -49,9 +49,18 @@ def _types(table: str) -> list[str]:
 
 
 def _rows(emu: Emulator, table: str, columns: set[str] | None) -> list[dict[str, Any]]:
+    """A table's rows, built once per version of its records (and the columns asked for): a pull asks a page at
+    a time from the last stamp it read, a new query each time, over the same rows."""
+    version = _version(emu, table)
+    held = emu.rows.get(table)
+    if held is not None and held[0] == version and (held[1] is None or (columns is not None and columns <= held[1])):
+        return held[2]
     if table == "deletedrecord":
-        return [deleted_row(*entry) for entry in emu.deleted]
-    return [table_row(t, record, columns) for t in _types(table) for record in emu.store.get(t, {}).values()]
+        rows = [deleted_row(*entry) for entry in emu.deleted]
+    else:
+        rows = [table_row(t, record, columns) for t in _types(table) for record in emu.store.get(t, {}).values()]
+    emu.rows[table] = (version, None if columns is None else set(columns), rows)
+    return rows
 
 
 def _version(emu: Emulator, table: str) -> tuple[Any, ...]:

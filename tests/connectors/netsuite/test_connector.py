@@ -139,3 +139,28 @@ def test_write_by_internal_id_updates_and_stamps_the_hub_id(connector: NetSuiteC
     assert "NONEXISTENT_ID" in gone.error
     assert len(emulator.store["customer"]) == before - 1
     assert not [r for r in emulator.store["customer"].values() if r.get("externalId") == "HUB-2"]
+
+
+def test_a_record_edited_mid_pull_skips_none_of_the_others(connector: NetSuiteConnector, emulator: Emulator) -> None:
+    everyone = set(emulator.store["customer"])
+    pages = connector.read_changes("customer", None)
+    first = next(pages)
+    # Users edit records already read: each moves to the end of the window, every later row one place back.
+    for change in first.changes[:3]:
+        emulator.touch("customer", change.external_id, companyName=f"{change.attributes['legal_name']} (edited)")
+    read = [c.external_id for c in first.changes] + [c.external_id for p in pages for c in p.changes]
+
+    assert set(read) == everyone
+    assert read[-3:] == [c.external_id for c in first.changes[:3]]  # read again, as edited
+
+
+def test_more_records_at_one_stamp_than_a_page_holds_are_all_read(connector: NetSuiteConnector,
+                                                                    emulator: Emulator) -> None:
+    table = emulator.store["customer"]
+    for record_id in list(table)[:45]:  # 45 rows at one second, pages of 20
+        table[record_id]["lastModifiedDate"] = "2026-06-01T10:00:00Z"
+        table.changed(record_id)
+
+    read = [c.external_id for p in connector.read_changes("customer", None) for c in p.changes]
+
+    assert sorted(read, key=int) == sorted(table, key=int)
