@@ -73,6 +73,8 @@ class Arrival:
     attributes: Mapping[str, Any]
     payload: Mapping[str, Any]
     source_modified_at: datetime | None = None
+    # A record the hub itself wrote to the platform: a new row is staged attached to this golden record.
+    golden_record_id: Any = None
 
 
 @dataclass(frozen=True)
@@ -111,8 +113,9 @@ def source_records_stage(*, system: ConnectedSystem, arrivals: Sequence[Arrival]
         if row is None:
             attributes = _json_safe(arrival.attributes)
             row = SourceRecord(system=system, object_type=key[0], external_id=key[1], entity_type=arrival.entity_type,
-                               attributes=attributes, payload=_json_safe(arrival.payload),
-                               payload_hash=digest, source_modified_at=arrival.source_modified_at,
+                               golden_record_id=arrival.golden_record_id, attributes=attributes,
+                               payload=_json_safe(arrival.payload), payload_hash=digest,
+                               source_modified_at=arrival.source_modified_at,
                                attribute_times=_attribute_times({}, {}, attributes, None, arrival.source_modified_at))
             row._change_reason = reason
             held[key] = new[key] = row
@@ -126,6 +129,7 @@ def source_records_stage(*, system: ConnectedSystem, arrivals: Sequence[Arrival]
             results.append(StageResult(row, created=False, changed=False, stale=True))
             continue
         attributes = _json_safe(arrival.attributes)
+        same = attributes == row.attributes and not row.is_deleted
         row.attribute_times = _attribute_times(row.attributes, row.attribute_times, attributes,
                                                row.source_modified_at, arrival.source_modified_at)
         row.attributes, row.payload = attributes, _json_safe(arrival.payload)
@@ -134,7 +138,7 @@ def source_records_stage(*, system: ConnectedSystem, arrivals: Sequence[Arrival]
         row._change_reason = reason
         if key not in new:
             changed[row.pk] = row
-        results.append(StageResult(row, created=False, changed=True))
+        results.append(StageResult(row, created=False, changed=True, attributes_changed=not same))
     if new:
         inserted = rows_insert(SourceRecord, list(new.values()), ignore_conflicts=True)
         history_rows_insert(SourceRecord, [r for r in new.values() if r.pk in inserted])
@@ -205,6 +209,27 @@ def _one_at_a_time(source: SourceRecord, reason: str) -> Placement:
         return Placement(source, error=exc)
 
 
+def _match_view(matcher: Matcher, source: SourceRecord) -> MatchRecord:
+    """A source record as matching sees it (not saved)."""
+    values = match_values(matcher, source)
+    name = _name_key(matcher, values)
+    return MatchRecord(source_record_id=source.pk, entity_type=matcher.entity_type,
+                       golden_record_id=source.golden_record_id, values=values,
+                       block_keys=block_keys(matcher.spec, values), name_key=name,
+                       name_keys=name_keys(name), is_active=not source.is_deleted)
+
+
+def match_views_write(*, sources: Sequence[SourceRecord]) -> None:
+    """Write the match views of source records placed without matching (copies the hub wrote to a platform,
+    staged attached), in one statement: later arrivals and re-matches see them like any other copy."""
+    views = []
+    for entity_type in dict.fromkeys(s.entity_type for s in sources):
+        matcher = matcher_for(entity_type)
+        if matcher is not None:
+            views += [_match_view(matcher, s) for s in sources if s.entity_type == entity_type]
+    rows_insert(MatchRecord, views, unique_fields=["source_record"], update_fields=MATCH_VIEW_FIELDS)
+
+
 def _references(source: SourceRecord) -> list[tuple[str, str, str]]:
     """(system key, object type, external id) of each record the source refers to."""
     return [(v.get("system") or source.system.key, str(v.get("object_type")), str(v.get("external_id")))
@@ -263,12 +288,7 @@ class _Page:
 
     # -- reads, once per page ---------------------------------------------------------------------------------
     def _view(self, source: SourceRecord) -> MatchRecord:
-        values = match_values(self.matcher, source)
-        name = _name_key(self.matcher, values)
-        return MatchRecord(source_record_id=source.pk, entity_type=self.matcher.entity_type,
-                           golden_record_id=source.golden_record_id, values=values,
-                           block_keys=block_keys(self.matcher.spec, values), name_key=name,
-                           name_keys=name_keys(name), is_active=not source.is_deleted)
+        return _match_view(self.matcher, source)
 
     def _tf_keys(self, view: MatchRecord) -> list[str]:
         """The keys whose counts scoring reads for this record (as score_against builds them)."""

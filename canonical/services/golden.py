@@ -32,6 +32,9 @@ class StageResult:
     created: bool
     changed: bool
     stale: bool = False
+    # False when only the payload changed (a field the hub does not map, the platform's timestamp, the hub's own
+    # id stamped on it): the copy's attributes, and so its golden record, are as they were.
+    attributes_changed: bool = True
 
 
 def payload_digest(payload: Mapping[str, Any]) -> str:

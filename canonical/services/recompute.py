@@ -77,7 +77,7 @@ def _active_sources(entity_type: str, golden_pks: set[Any]) -> dict[Any, list[So
     """Each golden record's active source records, in id order, as one query reads them for all."""
     found: dict[Any, list[SourceRecord]] = defaultdict(list)
     rows = (SourceRecord.objects.filter(entity_type=entity_type, golden_record_id__in=golden_pks, is_deleted=False)
-            .select_related("system").order_by("id"))
+            .select_related("system").defer("payload").order_by("id"))  # survivorship reads attributes only
     for source in rows:
         found[source.golden_record_id].append(source)
     return found

@@ -221,6 +221,14 @@ class NetSuiteConnector(Connector):
             return self._failed(upsert, exc)
         return WriteResult(upsert.hub_id, ok=True, external_id=internal_id, created=False)
 
+    def written_attributes(self, upsert: Upsert) -> Mapping[str, Any]:
+        """What reading the record back gives: the body written, mapped as a pulled record is (the address's
+        country is also the client's country; a record written without ``isInactive`` is active)."""
+        to_body, to_attributes = mapping.OUTBOUND.get(upsert.object_type), mapping.INBOUND.get(upsert.object_type)
+        if to_body is None or to_attributes is None:
+            return super().written_attributes(upsert)
+        return to_attributes(to_body(upsert.fields))
+
     def held_hub_id(self, payload: Mapping[str, Any]) -> str | None:
         return payload.get("externalId") or super().held_hub_id(payload)
 

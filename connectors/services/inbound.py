@@ -102,7 +102,9 @@ def stream_page_apply(*, stream: Stream, page: Page, run: SyncRun, deletions: bo
 
 
 def _apply_in_bulk(stream: Stream, page: Page, counts: PageCounts) -> None:
-    """Stage the page in bulk, then match what is new or changed, in page order."""
+    """Stage the page in bulk, then match what is new or changed, in page order. An attached copy whose
+    attributes are as they were (only its payload changed: the hub's own write read back, say) keeps its match
+    view and its golden record as they are."""
     reason = f"pulled from {stream.system.key}"
     arrivals = [Arrival(object_type=c.object_type, external_id=c.external_id, entity_type=c.entity_type,
                         attributes=c.attributes, payload=c.payload, source_modified_at=c.modified_at)
@@ -110,12 +112,13 @@ def _apply_in_bulk(stream: Stream, page: Page, counts: PageCounts) -> None:
     staged = source_records_stage(system=stream.system, arrivals=arrivals, reason=reason)
     changed = [s for s in staged if s.changed]
     counts.unchanged += len(staged) - len(changed)
-    placements = source_records_match(sources=[s.source_record for s in changed], reason=reason)
-    for stage, placement in zip(changed, placements, strict=True):
+    counts.created += sum(s.created for s in changed)
+    counts.updated += sum(not s.created for s in changed)
+    to_match = [s for s in changed if s.attributes_changed or s.source_record.golden_record_id is None]
+    placements = source_records_match(sources=[s.source_record for s in to_match], reason=reason)
+    for stage, placement in zip(to_match, placements, strict=True):
         if placement.error is not None:
             _parked(counts, stage.source_record, placement.error)
-        counts.created += stage.created
-        counts.updated += not stage.created
 
 
 def _apply_one_at_a_time(stream: Stream, page: Page, counts: PageCounts, *, deletions: bool) -> None:

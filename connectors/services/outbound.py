@@ -29,7 +29,7 @@ from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
 from canonical.models import ChangeEvent, SourceRecord
-from canonical.services.arrivals import Arrival, source_records_stage
+from canonical.services.arrivals import Arrival, match_views_write, source_records_stage
 from canonical.services.changes import change_events_sequence
 from canonical.services.recompute import source_records_attach
 from connectors.base import Connector, Upsert, WriteResult
@@ -326,7 +326,11 @@ def _write_back(subscription: Subscription, written: Sequence[Written]) -> None:
     update of a record the platform created, its copy records the hub's id now stamped on it and the values
     written, so the next write goes by the hub's id and the next pull of it is the hub's own change.
 
-    The copies are read, staged and attached for the whole batch at once."""
+    A copy new to the crosswalk that holds nothing but the golden record's own values is staged attached: it can
+    change none of them (it agrees with each, and is the newest), so the golden record is not recomputed for it
+    and keeps its lineage to the copies those values came from. One that holds more (an attribute the platform
+    derives, say) is attached as a pulled copy would be, its golden record recomputed. The whole batch is read
+    and staged at once."""
     if not written:
         return
     system = subscription.system
@@ -337,7 +341,8 @@ def _write_back(subscription: Subscription, written: Sequence[Written]) -> None:
         copy = held.get(w.external_id)
         if copy is None or copy.golden_record_id != w.delivery.record_id:
             new.append((w, Arrival(subscription.object_type, w.external_id, subscription.entity_type, w.attributes,
-                                   {"Id": w.external_id, "hub_id": w.upsert.hub_id})))
+                                   {"Id": w.external_id, "hub_id": w.upsert.hub_id},
+                                   golden_record_id=w.delivery.record_id if copy is None and _agrees(w) else None)))
         elif w.upsert.external_id is not None and copy.payload.get("hub_id") != w.upsert.hub_id:
             values = {k: v for k, v in w.attributes.items() if k in w.upsert.fields}
             stamped.append(Arrival(subscription.object_type, w.external_id, copy.entity_type,
@@ -351,6 +356,13 @@ def _write_back(subscription: Subscription, written: Sequence[Written]) -> None:
         pairs = [(s.source_record, w.delivery.record_id) for (w, _), s in zip(new, staged, strict=True)
                  if s.source_record.golden_record_id is None]
         _attach(subscription, pairs)
+        match_views_write(sources=[s.source_record for s in staged if s.source_record.golden_record_id])
+
+
+def _agrees(written: Written) -> bool:
+    """Does the copy hold only the values the golden record had when its change was written?"""
+    data = written.delivery.change.data
+    return all(attribute in data and _same(data[attribute], value) for attribute, value in written.attributes.items())
 
 
 def _attach(subscription: Subscription, pairs: Sequence[tuple[SourceRecord, Any]]) -> None:

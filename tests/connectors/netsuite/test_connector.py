@@ -164,3 +164,17 @@ def test_more_records_at_one_stamp_than_a_page_holds_are_all_read(connector: Net
     read = [c.external_id for p in connector.read_changes("customer", None) for c in p.changes]
 
     assert sorted(read, key=int) == sorted(table, key=int)
+
+
+def test_what_a_write_leaves_is_what_reading_the_record_back_gives(connector: NetSuiteConnector) -> None:
+    fields = {"legal_name": "Northwind Traders Ltd", "website_domain": "northwind.example", "tax_id": "GB123",
+              "country": "GB", "billing_street": "1 High St", "billing_city": "Leeds", "billing_postcode": "LS1",
+              "billing_country": "GB", "currency": "GBP", "display_name": "Northwind"}
+    upsert = Upsert("customer", "HUB-77", fields)
+    [written] = connector.write([upsert])
+
+    [read] = [c for p in connector.read_changes("customer", None) for c in p.changes
+              if c.external_id == written.external_id]
+
+    assert connector.written_attributes(upsert) == read.attributes
+    assert read.attributes["status"] == "active" and "display_name" not in read.attributes  # not a customer field

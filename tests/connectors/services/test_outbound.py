@@ -7,7 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from canonical.models import Client, SourceRecord
+from canonical.models import Client, MatchRecord, SourceRecord
 from canonical.services.golden import golden_record_recompute, source_record_stage
 from canonical.services.matching import source_record_match
 from connectors.models import Delivery, DeliveryStatus, Subscription
@@ -81,6 +81,24 @@ def test_reading_back_what_the_hub_wrote_changes_nothing_and_sends_nothing(sales
     assert Client.objects.get(pk=client.pk).version == version
     assert relayed == 0
     assert Delivery.objects.count() == 1
+
+
+def test_the_copy_the_hub_wrote_is_matchable_and_reading_it_back_rewrites_nothing_of_its_golden_record(salesforce):
+    emulator, system = salesforce
+    client, _ = erp_client()
+    outbox_relay()
+    deliver_all()
+    copy = SourceRecord.objects.get(system=system, golden_record_id=client.pk)
+    assert copy.match_record.golden_record_id == client.pk
+    history, view = client.history.count(), copy.match_record.values
+
+    for stream in streams_ensure(system=system):
+        stream_sync(stream=stream)
+
+    copy.refresh_from_db()
+    assert copy.payload["Hub_Id__c"] == client.golden_id  # the platform's own copy of the record now
+    assert client.history.count() == history
+    assert MatchRecord.objects.get(pk=copy.pk).values == view
 
 
 def test_failures_retry_then_dead_letter_then_replay_delivers(salesforce):
