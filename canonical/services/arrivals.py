@@ -93,22 +93,18 @@ def source_records_stage(*, system: ConnectedSystem, arrivals: Sequence[Arrival]
     """Stage a page of one system's records: what ``source_record_stage`` does to each, in a few statements.
 
     The same payload again is a no-op, an older copy is ignored (stale); new rows are inserted together and
-    changed ones updated together, each with its history row."""
+    changed ones updated together, each with its history row. A pull re-reads its overlap window every time, so
+    most of a page is often the same payloads again: the rows held are read only as far as comparing them takes,
+    unlocked, and those that differ from the page read again under a row lock (payloads are never read back)."""
     for arrival in arrivals:
         model_for(arrival.entity_type)  # validates the entity type
     now = timezone.now()
-    held: dict[tuple[str, str], SourceRecord] = {}
-    keys = {(a.object_type, str(a.external_id)) for a in arrivals}
-    if keys:
-        rows = SourceRecord.objects.select_for_update(of=("self",)).select_related("system").filter(
-            system=system, object_type__in={k[0] for k in keys}, external_id__in={k[1] for k in keys})
-        held = {(r.object_type, r.external_id): r for r in rows}
+    keyed = [((a.object_type, str(a.external_id)), a, payload_digest(a.payload)) for a in arrivals]
+    held = _held(system, keyed)
     results: list[StageResult] = []
     new: dict[tuple[str, str], SourceRecord] = {}
     changed: dict[Any, SourceRecord] = {}
-    for arrival in arrivals:
-        key = (arrival.object_type, str(arrival.external_id))
-        digest = payload_digest(arrival.payload)
+    for key, arrival, digest in keyed:
         row = held.get(key)
         if row is None:
             attributes = _json_safe(arrival.attributes)
@@ -151,6 +147,28 @@ def source_records_stage(*, system: ConnectedSystem, arrivals: Sequence[Arrival]
                                          "source_modified_at", "is_deleted", "deleted_at", "last_changed_at"])
         history_rows_insert(SourceRecord, rows, update=True)
     return results
+
+
+_COMPARED = ("id", "system_id", "object_type", "external_id", "entity_type", "golden_record_id", "payload_hash",
+             "is_deleted", "source_modified_at")
+
+
+def _held(system: ConnectedSystem, keyed: Sequence[tuple[tuple[str, str], Arrival, str]]) -> dict[tuple, SourceRecord]:
+    """The page's rows the crosswalk holds, as far as telling whether the page changes them (the rest of each row
+    is read if asked for); those it changes read again whole but for the payload, locked."""
+    if not keyed:
+        return {}
+    rows = SourceRecord.objects.only(*_COMPARED).filter(
+        system=system, object_type__in={k[0] for k, _, _ in keyed}, external_id__in={k[1] for k, _, _ in keyed})
+    held = {(r.object_type, r.external_id): r for r in rows}
+    differ = [held[key].pk for key, _, digest in keyed
+              if key in held and (held[key].payload_hash != digest or held[key].is_deleted)]
+    if differ:
+        locked = SourceRecord.objects.select_for_update().defer("payload").filter(pk__in=differ).order_by("pk")
+        held.update({(r.object_type, r.external_id): r for r in locked})
+    for row in held.values():
+        row.system = system
+    return held
 
 
 def _restage(system: ConnectedSystem, arrivals: Sequence[Arrival], results: list[StageResult],
