@@ -762,10 +762,12 @@ class Driver:
         rng = random.Random(seed + 1)
         # NetSuite's own clients that the hub wrote into Salesforce (Salesforce holds them under the hub's id)
         written = {hub_id for _, hub_id in self.run.call("salesforce", "records") if hub_id}
-        goldens = Client.objects.filter(golden_id__in=written).values_list("pk", flat=True)
-        renamable = sorted(SourceRecord.objects.filter(system=systems["netsuite"], golden_record_id__in=goldens,
-                                                       external_id__in=list(data["netsuite"]))
-                           .values_list("external_id", flat=True))
+        # Read whole and filtered here: tens of thousands of ids are more than one statement's parameters.
+        goldens = {pk for pk, golden_id in Client.objects.values_list("pk", "golden_id") if golden_id in written}
+        own = set(data["netsuite"])
+        renamable = sorted(external_id for external_id, golden in SourceRecord.objects.filter(
+            system=systems["netsuite"]).values_list("external_id", "golden_record_id")
+            if golden in goldens and external_id in own)
         rng.shuffle(renamable)
         kinds = ["salesforce-create", "netsuite-create", "netsuite-rename"]
         total = int(rate * seconds)
@@ -818,7 +820,9 @@ class Driver:
 
 def count_lost_and_duplicated(run: Run, systems: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     """From the emulators' own stores: every record they hold has one active source record in the hub (inbound),
-    and every golden client is held exactly once by each platform (outbound). Matching's accuracy against the
+    every golden client is held by each platform, and the hub created a record in a platform only for a client it
+    held no record of (outbound; a platform's own duplicates matched into one client stay, one of them stamped
+    with the hub's id, and are counted apart). Matching's accuracy against the
     generated truth is reported beside, as splits (one company, two golden records) and merges."""
     from canonical.models import Client, SourceRecord
 
@@ -837,23 +841,27 @@ def count_lost_and_duplicated(run: Run, systems: dict[str, Any], data: dict[str,
             crosswalk[external_id] = str(golden) if golden else None
         not_staged = [i for i, _ in held if sources[i] == 0]
         staged_twice = [i for i, _ in held if sources[i] > 1]
-        own: collections.Counter = collections.Counter()  # the platform's own records of each golden client
-        written: collections.Counter = collections.Counter()  # records the hub wrote there (under its id)
+        # The platform's own records of each golden client (the hub may have stamped its id on them), and the
+        # records the hub created there (under its id).
+        own: collections.Counter = collections.Counter()
+        written: collections.Counter = collections.Counter()
         for external_id, hub_id in held:
             golden = crosswalk.get(external_id) or by_golden_id.get(hub_id or "")
-            (written if hub_id else own)[golden] += 1
+            (own if external_id in data[platform] else written)[golden] += 1
             truth = data["truth"].get(f"{platform}:{external_id}")
             if truth is not None and golden:
                 entity_goldens[truth].add(golden)
         missing = [g for g in goldens if own[g] + written[g] == 0]
         # A copy the hub wrote where the platform already held the client (its own or an earlier write).
-        extra = sum(n if own[g] else n - 1 for g, n in written.items() if g)
+        twice = {g: n if own[g] else n - 1 for g, n in written.items() if g}
+        extra = sum(twice.values())
         result[platform] = {
             "records": len(held), "not_staged": len(not_staged), "staged_twice": len(staged_twice),
             "golden_clients_missing": len(missing), "written_twice": extra,
             "written_by_the_hub": sum(written.values()),
             # the platform's own duplicates, matched by the hub into one golden record (not written by it)
             "own_records_matched_together": sum(n - 1 for g, n in own.items() if g and n > 1),
+            "written_twice_examples": [goldens[g] for g, n in twice.items() if n > 0][:10],
         }
         lost += len(not_staged) + len(missing)
         duplicated += len(staged_twice) + extra

@@ -254,21 +254,41 @@ def similar_names(entity_type: str, views: Sequence[MatchRecord], *,
                   exclude: Sequence[Any] = ()) -> dict[Any, list[MatchRecord]]:
     """For each view, the live views named like it (trigram similarity >= TRIGRAM_THRESHOLD), best first, up to
     CANDIDATE_LIMIT: looked for among the views sharing one of its name keys held by at most TOKEN_BLOCK_CAP
-    views (a common word or prefix identifies no name). One count, one probe and one read for all the views."""
+    views (a common word or prefix identifies no name). One count, one probe and two reads for all the views: the
+    names of the views found, then the views close enough to be candidates."""
     wanted = {v.pk: v for v in views if len(v.name_key) >= 3}
     counts = key_counts(entity_type, {k for v in wanted.values() for k in v.name_keys}, cap=TOKEN_BLOCK_CAP)
     distinctive = {k for k, n in counts.items() if n <= TOKEN_BLOCK_CAP}
     holders = key_holders(entity_type, distinctive, exclude=exclude, limit=TOKEN_BLOCK_CAP)
-    held = MatchRecord.objects.in_bulk({i for ids in holders.values() for i in ids})
-    grams = {pk: trigrams(view.name_key) for pk, view in held.items()}
-    result: dict[Any, list[MatchRecord]] = {}
+    grams = {pk: trigrams(name) for pk, name in _names({i for ids in holders.values() for i in ids})}
+    chosen: dict[Any, list[Any]] = {}
     for pk, view in wanted.items():
         own = trigrams(view.name_key)
         near = {i for key in view.name_keys if key in distinctive for i in holders.get(key, ())} - {pk}
-        scored = [(similarity(own, grams[i]), str(i), i) for i in near]
-        result[pk] = [held[i] for score, _, i in sorted(scored, key=lambda s: (-s[0], s[1]))
+        scored = [(similarity(own, grams[i]), str(i), i) for i in near if i in grams]
+        chosen[pk] = [i for score, _, i in sorted(scored, key=lambda s: (-s[0], s[1]))
                       if score >= TRIGRAM_THRESHOLD][:CANDIDATE_LIMIT]
-    return result
+    held = _views({i for ids in chosen.values() for i in ids})
+    return {pk: [held[i] for i in ids if i in held] for pk, ids in chosen.items()}
+
+
+def _names(pks: set[Any]) -> list[tuple[Any, str]]:
+    """(pk, normalised name) of the match views, read with the ids as one array (there may be tens of thousands)."""
+    if not pks:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT source_record_id, name_key FROM {MatchRecord._meta.db_table} "  # noqa: S608
+                       "WHERE source_record_id = ANY(%s::uuid[])", [list(pks)])
+        return cursor.fetchall()
+
+
+def _views(pks: set[Any]) -> dict[Any, MatchRecord]:
+    """The match views with these pks."""
+    found: dict[Any, MatchRecord] = {}
+    ordered = sorted(pks, key=str)
+    for start in range(0, len(ordered), 10_000):  # a statement takes at most 65,535 parameters
+        found.update(MatchRecord.objects.in_bulk(ordered[start:start + 10_000]))
+    return found
 
 
 @dataclass(frozen=True)
