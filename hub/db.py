@@ -26,26 +26,35 @@ def rows_update(model: type[models.Model], rows: Sequence[models.Model], fields:
     connection = connections[router.db_for_write(model)]
     quote = connection.ops.quote_name
     pk = meta.pk
-    params = [[pk.get_db_prep_value(row.pk, connection) for row in rows]]
-    arrays = [f"%s::{pk.db_type(connection)}[]"]
-    assigned = []
-    for i, field in enumerate(columns):
-        values = [getattr(row, field.attname) for row in rows]
-        if isinstance(field, ArrayField):
-            params.append([_array_literal(v) for v in values])
-            arrays.append("%s::text[]")
-            assigned.append(f"{quote(field.column)} = v.c{i}::{field.db_type(connection)}")
-        else:
-            params.append([field.get_db_prep_save(v, connection) for v in values])
-            arrays.append(f"%s::{field.db_type(connection)}[]")
-            assigned.append(f"{quote(field.column)} = v.c{i}")
+    values = [[getattr(row, field.attname) for row in rows] for field in columns]
+    params, arrays, selected = _arrays(connection, columns, values)
+    params.insert(0, [pk.get_db_prep_value(row.pk, connection) for row in rows])
+    arrays.insert(0, f"%s::{pk.db_type(connection)}[]")
     names = ["pk", *(f"c{i}" for i in range(len(columns)))]
-    assignments = ", ".join(assigned)
+    assignments = ", ".join(f"{quote(field.column)} = {value}" for field, value in zip(columns, selected, strict=True))
     sql = (f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608 (names from the model only)
            f"FROM unnest({', '.join(arrays)}) AS v({', '.join(names)}) WHERE t.{quote(pk.column)} = v.pk")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def _arrays(connection: Any, fields: Sequence[models.Field], values: Sequence[Sequence[Any]]
+            ) -> tuple[list[list[Any]], list[str], list[str]]:
+    """Each column's values as one array parameter for ``unnest(...) AS v(c0, c1, ...)``: the parameters, their
+    typed placeholders, and each column's expression over ``v`` (an array column's values travel as array
+    literals, an array of arrays having to be rectangular, and are cast back)."""
+    params, arrays, selected = [], [], []
+    for i, (field, column) in enumerate(zip(fields, values, strict=True)):
+        if isinstance(field, ArrayField):
+            params.append([_array_literal(v) for v in column])
+            arrays.append("%s::text[]")
+            selected.append(f"v.c{i}::{field.db_type(connection)}")
+        else:
+            params.append([field.get_db_prep_save(v, connection) for v in column])
+            arrays.append(f"%s::{field.db_type(connection)}[]")
+            selected.append(f"v.c{i}")
+    return params, arrays, selected
 
 
 def _array_literal(values: Sequence[Any] | None) -> str | None:
@@ -69,16 +78,7 @@ def columns_insert(model: type[models.Model], columns: Mapping[str, Sequence[Any
     connection = connections[router.db_for_write(model)]
     quote = connection.ops.quote_name
     fields = [meta.get_field(name) for name in columns]
-    params, arrays, selected = [], [], []
-    for i, (field, values) in enumerate(zip(fields, columns.values(), strict=True)):
-        if isinstance(field, ArrayField):
-            params.append([_array_literal(v) for v in values])
-            arrays.append("%s::text[]")
-            selected.append(f"v.c{i}::{field.db_type(connection)}")
-        else:
-            params.append([field.get_db_prep_save(v, connection) for v in values])
-            arrays.append(f"%s::{field.db_type(connection)}[]")
-            selected.append(f"v.c{i}")
+    params, arrays, selected = _arrays(connection, fields, list(columns.values()))
     names = ", ".join(f"c{i}" for i in range(len(fields)))
     sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
            f"SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) AS v({names})")
