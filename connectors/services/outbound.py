@@ -135,7 +135,7 @@ def outbox_relay(*, limit: int = 1000) -> int:
 
 def _deliveries_create(deliveries: Sequence[Delivery]) -> int:
     """Insert the deliveries, skipping those their (change, subscription) already has; returns how many are new
-    (their ids are made here, so the ones found under them afterwards are the ones inserted)."""
+    (the insert returns the rows it wrote)."""
     if not deliveries:
         return 0
     return len(rows_insert(Delivery, deliveries, ignore_conflicts=True))
