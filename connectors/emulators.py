@@ -25,6 +25,8 @@ class EmulatorSpec:
     port: int
     config: dict  # the connected system's config: which environment variables hold the credentials
     environment: dict = field(default_factory=dict)  # the demo values of those variables
+    # The demo's subscription: the platform receives golden clients as this object, these attributes of them.
+    clients: tuple[str, tuple[str, ...]] | None = None
 
 
 EMULATORS: dict[str, EmulatorSpec] = {
@@ -32,12 +34,16 @@ EMULATORS: dict[str, EmulatorSpec] = {
         salesforce_app, 8101,
         {"client_id_env": "SALESFORCE_CLIENT_ID", "client_secret_env": "SALESFORCE_CLIENT_SECRET"},
         {"SALESFORCE_CLIENT_ID": "concord-demo", "SALESFORCE_CLIENT_SECRET": "concord-demo-secret"},
+        ("Account", ("legal_name", "display_name", "website_domain", "industry", "country", "billing_street",
+                     "billing_city", "billing_postcode", "billing_country", "currency")),
     ),
     "netsuite": EmulatorSpec(
         netsuite_app, 8103,
         {"client_id_env": "NETSUITE_CLIENT_ID", "certificate_id_env": "NETSUITE_CERTIFICATE_ID",
          "private_key_env": "NETSUITE_PRIVATE_KEY"},
         {"NETSUITE_CLIENT_ID": "concord-demo", "NETSUITE_CERTIFICATE_ID": "concord-cert"},
+        ("customer", ("legal_name", "website_domain", "tax_id", "country", "billing_street", "billing_city",
+                      "billing_postcode", "billing_country", "currency")),
     ),
 }
 

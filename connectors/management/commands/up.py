@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand
 
 from canonical.models import ConnectedSystem
 from connectors.emulators import EMULATORS
+from connectors.models import Subscription
 from connectors.services.streams import streams_ensure
 from hub import embedded
 from hub.api import scopes
@@ -37,15 +38,16 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--no-demo", action="store_true", help="Skip loading demo data.")
+        parser.add_argument("--demo-clients", type=int, default=50, help="Clients in the demo (default 50).")
         parser.add_argument("--prepare-only", action="store_true", help="Prepare, then exit without serving.")
 
     def handle(self, *args, **options):
-        self._prepare(load_demo=not options["no_demo"])
+        self._prepare(load_demo=not options["no_demo"], clients=options["demo_clients"])
         if options["prepare_only"]:
             return
         self._serve(options["host"], options["port"])
 
-    def _prepare(self, *, load_demo: bool) -> None:
+    def _prepare(self, *, load_demo: bool, clients: int) -> None:
         db = settings.DATABASES["default"]
         self.stdout.write(f"database: {db['NAME']} on {db['HOST'] or 'localhost'}"
                           f"{' (embedded)' if settings.EMBEDDED_DATABASE else ''}")
@@ -53,7 +55,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("load_glossary", stdout=self.stdout)
         if load_demo:
-            call_command("load_demo", stdout=self.stdout)
+            call_command("load_demo", "--clients", str(clients), stdout=self.stdout)
         self._ensure_steward()
         self._ensure_demo_client()
         if load_demo:
@@ -71,6 +73,11 @@ class Command(BaseCommand):
             streams = streams_ensure(system=system)
             objects = ", ".join(s.object_type for s in streams)
             self.stdout.write(f"{key}: emulated on {system.base_url}, streams {objects}")
+            if spec.clients is not None:
+                object_type, fields = spec.clients
+                Subscription.objects.get_or_create(system=system, entity_type="client", object_type=object_type,
+                                                   defaults={"fields": list(fields)})
+                self.stdout.write(f"{key}: receives golden clients as {object_type} ({', '.join(fields)})")
 
     def _ensure_steward(self) -> None:
         users = get_user_model()
