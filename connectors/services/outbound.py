@@ -25,7 +25,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Max, Q, QuerySet
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from canonical.models import ChangeEvent, SourceRecord
@@ -145,7 +145,8 @@ def deliveries_due(*, limit: int = 100) -> list[str]:
     """Pending deliveries whose time has come, oldest first; none for a system whose breaker holds it, but
     the oldest one of a system whose breaker is ready to probe (one probe, not a stampede)."""
     now = timezone.now()
-    due = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now).order_by("next_attempt_at")
+    due = (Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+           .exclude(subscription_id__in=_subscriptions_unread()).order_by("next_attempt_at"))
     held, probe_due = systems_held(now)
     ids = list(due.exclude(subscription__system_id__in=held).values_list("pk", flat=True)[:limit])
     for system_id in probe_due:
@@ -174,6 +175,15 @@ def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
 def _fields(subscription: Subscription, data: Mapping[str, Any]) -> dict[str, Any]:
     wanted = subscription.fields or [k for k in data if k not in {"id", "golden_id", "version"}]
     return {k: data.get(k) for k in wanted}
+
+
+def _subscriptions_unread() -> list[Any]:
+    """Subscriptions into an object the hub has not finished reading once (see _attempt_conditions): not due
+    yet, so that they neither come back at every relay nor hold up deliveries into platforms already read."""
+    unread = Stream.objects.filter(direction=Direction.INBOUND, enabled=True, last_success_at__isnull=True)
+    return list(Subscription.objects.filter(
+        Exists(unread.filter(system_id=OuterRef("system_id"), object_type=OuterRef("object_type"))))
+        .values_list("pk", flat=True))
 
 
 def _not_read_yet(system_id: object, object_type: str) -> bool:
