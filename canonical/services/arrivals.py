@@ -149,6 +149,21 @@ def source_records_stage(*, system: ConnectedSystem, arrivals: Sequence[Arrival]
     return results
 
 
+def arrivals_changing(*, system: ConnectedSystem, arrivals: Sequence[Arrival]) -> list[Arrival]:
+    """The arrivals that may change what the hub holds: new ones, a payload other than the one held, a record held
+    as deleted. Read without any lock, and safe to act on: an arrival whose payload the hub holds already is a
+    no-op whatever a concurrent writer does next (it is as if it came just before). A pull re-reads its overlap
+    window every time; a page found here to change nothing need take neither the matching lock nor a row lock."""
+    keys = {(a.object_type, str(a.external_id)) for a in arrivals}
+    if not keys:
+        return []
+    held = {(o, e): (digest, deleted) for o, e, digest, deleted in SourceRecord.objects.filter(
+        system=system, object_type__in={k[0] for k in keys}, external_id__in={k[1] for k in keys})
+        .values_list("object_type", "external_id", "payload_hash", "is_deleted")}
+    return [a for a in arrivals
+            if held.get((a.object_type, str(a.external_id))) != (payload_digest(a.payload), False)]
+
+
 _COMPARED = ("id", "system_id", "object_type", "external_id", "entity_type", "golden_record_id", "payload_hash",
              "is_deleted", "source_modified_at")
 

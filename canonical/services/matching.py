@@ -436,8 +436,12 @@ def match_lock_acquire(*, entity_types: Iterable[str]) -> None:
     any golden record's row lock (and several in sorted order), so two holders never wait on each other."""
     with connection.cursor() as cursor:
         for entity_type in sorted(set(entity_types)):
-            key = int.from_bytes(hashlib.sha256(f"match:{entity_type}".encode()).digest()[:8], "big", signed=True)
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [match_lock_key(entity_type)])
+
+
+def match_lock_key(entity_type: str) -> int:
+    """The advisory lock key of an entity type's matching lock."""
+    return int.from_bytes(hashlib.sha256(f"match:{entity_type}".encode()).digest()[:8], "big", signed=True)
 
 
 def source_record_match(*, source_record: SourceRecord, reason: str = "matched on arrival") -> MatchDecision | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from canonical.models import ConnectedSystem, SourceRecord
-from canonical.services.arrivals import Arrival, source_records_match, source_records_stage
+from canonical.services.arrivals import Arrival, arrivals_changing, source_records_match, source_records_stage
 from canonical.services.golden import (
     source_record_mark_deleted,
     source_record_stage,
@@ -79,13 +79,22 @@ def stream_page_apply(*, stream: Stream, page: Page, run: SyncRun, deletions: bo
 
     A webhook's records come with ``advance_cursor=False``: the pull cursor is the pull's alone."""
     counts = PageCounts(received=len(page.changes))
+    one_at_a_time = deletions or any(change.deleted for change in page.changes)
+    arrivals = [] if one_at_a_time else _arrivals(page)
+    if arrivals:
+        # Records whose payload the hub holds already change nothing (an overlap window read again, the hub's
+        # own writes read back): left out before any lock is taken.
+        changing = arrivals_changing(system=stream.system, arrivals=arrivals)
+        counts.unchanged += len(arrivals) - len(changing)
+        arrivals = changing
     with transaction.atomic():
-        # Before any row lock of the page (see match_lock_acquire): pages of one entity type apply one at a time.
-        match_lock_acquire(entity_types=[c.entity_type for c in page.changes if not (deletions or c.deleted)])
-        if deletions or any(change.deleted for change in page.changes):
+        if one_at_a_time:
+            # Before any row lock of the page (see match_lock_acquire): pages of one entity type apply one at a time.
+            match_lock_acquire(entity_types=[c.entity_type for c in page.changes if not (deletions or c.deleted)])
             _apply_one_at_a_time(stream, page, counts, deletions=deletions)
-        else:
-            _apply_in_bulk(stream, page, counts)
+        elif arrivals:
+            match_lock_acquire(entity_types=[a.entity_type for a in arrivals])
+            _apply_in_bulk(stream, arrivals, counts)
         if advance_cursor:
             field = "deleted_cursor" if deletions else "cursor"
             Stream.objects.filter(pk=stream.pk).update(**{field: page.cursor})
@@ -101,14 +110,17 @@ def stream_page_apply(*, stream: Stream, page: Page, run: SyncRun, deletions: bo
     return counts
 
 
-def _apply_in_bulk(stream: Stream, page: Page, counts: PageCounts) -> None:
+def _arrivals(page: Page) -> list[Arrival]:
+    return [Arrival(object_type=c.object_type, external_id=c.external_id, entity_type=c.entity_type,
+                    attributes=c.attributes, payload=c.payload, source_modified_at=c.modified_at)
+            for c in page.changes]
+
+
+def _apply_in_bulk(stream: Stream, arrivals: Sequence[Arrival], counts: PageCounts) -> None:
     """Stage the page in bulk, then match what is new or changed, in page order. An attached copy whose
     attributes are as they were (only its payload changed: the hub's own write read back, say) keeps its match
     view and its golden record as they are."""
     reason = f"pulled from {stream.system.key}"
-    arrivals = [Arrival(object_type=c.object_type, external_id=c.external_id, entity_type=c.entity_type,
-                        attributes=c.attributes, payload=c.payload, source_modified_at=c.modified_at)
-                for c in page.changes]
     staged = source_records_stage(system=stream.system, arrivals=arrivals, reason=reason)
     changed = [s for s in staged if s.changed]
     counts.unchanged += len(staged) - len(changed)

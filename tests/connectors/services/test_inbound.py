@@ -7,9 +7,10 @@ import datetime as dt
 import threading
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 
 from canonical.models import ChangeEvent, Client, SourceRecord
+from canonical.services.matching import match_lock_key
 from connectors.base import Change, Connector, Page
 from connectors.errors import Unavailable
 from connectors.models import RunStatus, Stream, SyncRun
@@ -150,3 +151,43 @@ def test_deletes_mark_the_crosswalk_and_deactivate_a_record_left_without_sources
     assert client.status == "inactive"
     assert ChangeEvent.objects.filter(record_id=client.pk, operation="deactivated").count() == 1
     assert Client.objects.filter(status="active").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_read_again_unchanged_takes_no_matching_lock(django_db_blocker):
+    # given a stream pulled once, and another worker deciding clients (it holds their matching lock)
+    stream = Stream.objects.create(system=ConnectedSystemFactory(key="salesforce"), object_type="Account")
+    stream_sync(stream=stream, connector=ListPlatform(records(4)))
+    taken, release = threading.Event(), threading.Event()
+
+    def decide_elsewhere():
+        with django_db_blocker.unblock():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_lock(%s)", [match_lock_key("client")])
+                taken.set()
+                release.wait(20)
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [match_lock_key("client")])
+            connection.close()
+
+    holder = threading.Thread(target=decide_elsewhere)
+    holder.start()
+    taken.wait(10)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '1s'")
+        # when the same records are read again: they pass without waiting for the lock
+        again = stream_sync(stream=stream, connector=ListPlatform(records(4)), full=True)
+        # but a page that changes a record waits for it (here: gives up after the lock timeout)
+        renamed = records(4)
+        renamed[3]["Name"] = "Adatum Holdings 3 Renamed Limited"
+        with pytest.raises(OperationalError):
+            stream_sync(stream=stream, connector=ListPlatform(renamed), full=True)
+    finally:
+        release.set()
+        holder.join(20)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+
+    assert (again.status, again.received, again.unchanged, again.created, again.updated) == (
+        RunStatus.SUCCEEDED, 4, 4, 0, 0)
+    assert stream_sync(stream=stream, connector=ListPlatform(renamed), full=True).updated == 1
