@@ -7,9 +7,11 @@ import pytest
 from canonical.choices import MatchOutcome
 from canonical.matching.blocking import name_keys
 from canonical.models import Client, MatchKey, MatchRecord
+from canonical.services.arrivals import MATCH_VIEW_FIELDS
 from canonical.services.golden import source_record_mark_deleted, source_record_stage
 from canonical.services.matching import source_record_match
 from canonical.services.merge import golden_record_merge
+from hub.db import rows_insert
 from tests.factories.canonical import ConnectedSystemFactory
 
 T0 = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
@@ -77,3 +79,28 @@ def test_a_name_key_held_by_too_many_records_finds_nothing(systems, monkeypatch)
     # "~meridian" and "~hold" are held by three records, over the cap: a name made of them finds no candidate.
     _, decision = arrive(systems["salesforce"], "001A", legal_name="Meridian Holding", country="GB")
     assert decision.outcome == MatchOutcome.NEW and decision.candidate_golden_id is None
+
+
+def test_one_statement_writing_many_views_leaves_exactly_their_keys(systems):
+    # given four placed copies
+    sources = [arrive(systems["salesforce"], f"001{i}", legal_name=f"{name} Limited", country="GB")[0]
+               for i, name in enumerate(["Fabrikam", "Contoso", "Northwind", "Tailspin"])]
+    views = {v.pk: v for v in MatchRecord.objects.filter(pk__in=[s.pk for s in sources])}
+    renamed, moved, retired, kept = (views[s.pk] for s in sources)
+    # when one upsert renames one, moves one to another golden record, retires one and adds a new one
+    renamed.name_key, renamed.name_keys = "fabrikam industries", name_keys("fabrikam industries")
+    moved.golden_record_id = kept.golden_record_id
+    retired.is_active = False
+    new_source, _ = arrive(systems["netsuite"], "9", legal_name="Litware Limited", country="GB")
+    new_view = MatchRecord.objects.get(pk=new_source.pk)
+    MatchRecord.objects.filter(pk=new_view.pk).delete()
+    rows_insert(MatchRecord, [renamed, moved, retired, kept, new_view], unique_fields=["source_record"],
+                update_fields=MATCH_VIEW_FIELDS)
+
+    # then the key table holds each active view's distinct keys once, with its golden record, and nothing else
+    expected = sorted((v.pk, key, v.golden_record_id) for v in MatchRecord.objects.filter(is_active=True)
+                      for key in set(v.block_keys + v.name_keys))
+    held = sorted(MatchKey.objects.values_list("record_id", "key", "golden_record_id"))
+    assert held == expected
+    assert ("~industries" in {k for _, k, _ in held}) and not MatchKey.objects.filter(record_id=retired.pk).exists()
+    assert {g for r, _, g in held if r == moved.pk} == {kept.golden_record_id}
