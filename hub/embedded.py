@@ -16,6 +16,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import re
 import subprocess
 import tempfile
 import time
@@ -121,8 +122,24 @@ def _postgres_running(pgdata: Path) -> bool:
     return True
 
 
+def _postgres_settings() -> dict[str, str]:
+    """The embedded server's settings, tuned as a production install would be for a write-heavy hub: connections
+    for worker pools and parallel tests, a quarter of the memory (up to 1 GB) for shared buffers, and checkpoints
+    spaced out so that a bulk load does not write every page it touches to the WAL again and again."""
+    try:
+        memory_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    except (ValueError, OSError):
+        memory_mb = 1024
+    return {"max_connections": "300", "shared_buffers": f"{max(128, min(1024, memory_mb // 4))}MB",
+            "max_wal_size": "4GB", "checkpoint_timeout": "15min"}
+
+
+# Settings that take effect only when the server starts again.
+_RESTART_SETTINGS = {"max_connections", "shared_buffers"}
+
+
 def _postgres_prepare(info: PostgresInfo) -> bool:
-    """Create the database and raise the connection limit for worker pools and parallel tests."""
+    """Create the database and apply the embedded server's settings; True when it must restart for them."""
     import psycopg
 
     admin = PostgresInfo(socket_dir=info.socket_dir, port=info.port, database="postgres")
@@ -130,15 +147,30 @@ def _postgres_prepare(info: PostgresInfo) -> bool:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [info.database]).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{info.database}"')
-        max_conn = conn.execute("SHOW max_connections").fetchone()[0]
-        if int(max_conn) < 300:
-            # Takes effect on the next restart; restart once now so the first run gets it.
-            conn.execute("ALTER SYSTEM SET max_connections = 300")
-            conn.execute("ALTER SYSTEM SET shared_buffers = '256MB'")
-            needs_restart = True
-        else:
-            needs_restart = False
-    return needs_restart
+        wanted = _postgres_settings()
+        current = {name: (setting, unit) for name, setting, unit in conn.execute(
+            "SELECT name, setting, unit FROM pg_settings WHERE name = ANY(%s)", [list(wanted)]).fetchall()}
+        changed = {name for name, value in wanted.items() if _amount(*current.get(name, ("", None))) != _amount(value)}
+        for name in sorted(changed):
+            conn.execute(f"ALTER SYSTEM SET {name} = '{wanted[name]}'")  # names and values are ours
+        if changed - _RESTART_SETTINGS:
+            conn.execute("SELECT pg_reload_conf()")
+    return bool(changed & _RESTART_SETTINGS)
+
+
+_UNITS = {"kB": 1, "8kB": 8, "MB": 1024, "GB": 1024**2, "ms": 0.001, "s": 1, "min": 60}
+
+
+def _amount(value: str, unit: str | None = None) -> float | str:
+    """A setting as one number (sizes in kB, times in s), whatever units it is given in: pg_settings gives
+    shared_buffers in 8kB pages, max_wal_size in MB, checkpoint_timeout in s."""
+    found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([A-Za-z0-9]*)", value.strip())
+    if not found:
+        return value
+    unit = unit or found.group(2) or None
+    if unit is None:
+        return float(found.group(1))
+    return float(found.group(1)) * _UNITS[unit] if unit in _UNITS else value
 
 
 def _pg_ctl(pgdata: Path, args: list[str]) -> None:
