@@ -108,3 +108,19 @@ def test_rows_update_writes_array_columns_too():
 
     assert (count, updated) == (1, 2)
     assert {v.pk: v.block_keys for v in MatchRecord.objects.all()} == {v.pk: v.block_keys for v in views}
+
+
+@pytest.mark.django_db
+def test_values_of_other_types_than_the_field_s_own_are_prepared_as_the_orm_prepares_them():
+    sources = SourceRecordFactory.create_batch(3)
+    golden = uuid.uuid4()
+    views = [view(s, ["k"]) for s in sources]
+    # a golden record id as a UUID, as a string, and none; a name key that is not a string
+    for row, golden_id, name in zip(views, [golden, str(golden), None], ["plain", 12345, "x"], strict=True):
+        row.golden_record_id, row.name_key = golden_id, name
+    rows_insert(MatchRecord, views)
+    rows_update(MatchRecord, views, ["golden_record_id", "name_key"])
+
+    stored = dict(MatchRecord.objects.values_list("pk", "golden_record_id"))
+    assert [stored[s.pk] for s in sources] == [golden, golden, None]
+    assert sorted(MatchRecord.objects.values_list("name_key", flat=True)) == ["12345", "plain", "x"]
