@@ -29,6 +29,7 @@ from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from canonical.models import ChangeEvent, SourceRecord
+from canonical.registry import model_for
 from canonical.services.arrivals import Arrival, match_views_write, source_records_stage
 from canonical.services.changes import change_events_sequence
 from canonical.services.recompute import source_records_attach
@@ -255,15 +256,21 @@ def deliveries_attempt(*, delivery_ids: Sequence[str]) -> list[Delivery]:
 
 
 def _unsuperseded(subscription: Subscription, batch: Sequence[Delivery]) -> list[Delivery]:
-    """The deliveries to send. One whose record has a newer version on its way (or there) to this system is
-    never sent: it is marked superseded (and saved with the batch)."""
+    """The deliveries to send. One whose record has moved on since its change is never sent: it is marked
+    superseded (and saved with the batch). Moved on: a newer version of the record is on its way (or there) to
+    this system, or the golden record itself is at a newer version. The relay weighed that version on its own:
+    either it is on its way too, or the system held its values already (its own copy joined the record, say,
+    while this delivery waited for the system's first pull), or the subscription does not want it; sending the
+    older values would overwrite newer ones."""
+    records = {d.record_id for d in batch}
     newest = dict(Delivery.objects.filter(
-        subscription_id=subscription.pk, record_id__in={d.record_id for d in batch},
+        subscription_id=subscription.pk, record_id__in=records,
         status__in=[DeliveryStatus.PENDING, DeliveryStatus.DELIVERED],
     ).order_by().values("record_id").annotate(newest=Max("version")).values_list("record_id", "newest"))
+    current = dict(model_for(subscription.entity_type).objects.filter(pk__in=records).values_list("pk", "version"))
     live = []
     for delivery in batch:
-        if newest.get(delivery.record_id, 0) > delivery.version:
+        if max(newest.get(delivery.record_id, 0), current.get(delivery.record_id, 0)) > delivery.version:
             delivery.status = DeliveryStatus.SUPERSEDED
         else:
             live.append(delivery)

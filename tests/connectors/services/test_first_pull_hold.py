@@ -43,3 +43,33 @@ def test_a_delivery_waits_for_the_first_pull_and_then_finds_the_platform_s_own_r
     crm_copies = SourceRecord.objects.filter(system=system, golden_record_id=golden.pk, is_deleted=False)
     assert len(emulator.store["Account"]) == accounts_before  # no second account
     assert list(crm_copies.values_list("external_id", flat=True)) == [account_id]
+
+
+def test_a_delivery_overtaken_by_the_platform_s_own_copy_is_superseded_not_sent(netsuite_target):
+    emulator, system = netsuite_target
+    # given the ERP's own customer, not read yet (it bills the client: its legal name wins)
+    customer_id = emulator.create("customer", {
+        "companyName": "Fabrikam Holdings Ltd", "vatRegNumber": "GB980780684", "isInactive": False,
+        "addressBook": {"items": [{"defaultBilling": True, "addressBookAddress": {"country": {"id": "GB"}}}]}})
+    # and the CRM's copy of the same client, placed first: its golden record goes out to the ERP (held)
+    crm = ConnectedSystemFactory(key="salesforce", kind="salesforce")
+    staged = source_record_stage(system=crm, object_type="Account", external_id="001F", entity_type="client",
+                                 attributes={"legal_name": "Fabrikam Holdings Limited", "tax_id": "GB980780684",
+                                             "country": "GB"},
+                                 payload={"Id": "001F"}, source_modified_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    source_record_match(source_record=staged.source_record)
+    outbox_relay()
+    held = list(Delivery.objects.values_list("version", flat=True))
+
+    # when the ERP is read (its copy joins the golden record, which takes its legal name), and the hub delivers
+    for stream in streams_ensure(system=system):
+        stream_sync(stream=stream)
+    outbox_relay()
+    for delivery_id in deliveries_due():
+        delivery_attempt(delivery_id=delivery_id)
+
+    # then the held delivery of the CRM's values was not sent: the ERP keeps its own, which the golden record has
+    golden = Client.objects.get(pk=staged.source_record.golden_record_id)
+    assert held == [1] and golden.legal_name == "Fabrikam Holdings Ltd" and golden.version > 1
+    assert emulator.store["customer"][customer_id]["companyName"] == "Fabrikam Holdings Ltd"
+    assert list(Delivery.objects.values_list("status", flat=True)) == [DeliveryStatus.SUPERSEDED]
