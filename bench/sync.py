@@ -575,6 +575,8 @@ def _bench(args: argparse.Namespace, run: Run, settings: Any, call_command: Call
     print(f"settled (what the hub wrote was read back, nothing new) in {settle['seconds']:.1f} s more")
     counts = count_lost_and_duplicated(run, systems, data)
     print(f"lost {counts['lost']}, duplicated {counts['duplicated']} (counted in the emulators' stores)")
+    counts["diverged"] = count_diverged(systems)
+    print(f"copies not holding their golden record's values once settled: {counts['diverged']['copies']}")
 
     # -- the trickle --
     trickle_start = time.monotonic()
@@ -867,6 +869,38 @@ def count_lost_and_duplicated(run: Run, systems: dict[str, Any], data: dict[str,
         "merged_goldens": sum(1 for e in golden_entities.values() if len(e) > 1),
     }
     result["lost"], result["duplicated"] = lost, duplicated
+    return result
+
+
+def count_diverged(systems: dict[str, Any]) -> dict[str, Any]:
+    """Once the hub has settled (every stream read after the last delivery), each platform's copy of a golden
+    client holds the golden record's values of the attributes it subscribes to: counted from the crosswalk, the
+    hub's record of what it last read from the platform. Golden records a platform holds several copies of (its
+    own duplicates, matched together) are left out: the hub writes to one of them only."""
+    from canonical.models import Client, SourceRecord
+    from connectors.models import Subscription
+    from connectors.services.outbound import _same
+
+    result: dict[str, Any] = {"copies": 0}
+    for platform, system in systems.items():
+        fields = Subscription.objects.get(system=system, entity_type="client").fields
+        copies: dict[Any, list[dict]] = collections.defaultdict(list)
+        for golden, attributes in SourceRecord.objects.filter(
+                system=system, is_deleted=False, golden_record_id__isnull=False).values_list(
+                "golden_record_id", "attributes"):
+            copies[golden].append(attributes)
+        diverged: collections.Counter = collections.Counter()
+        examples = []
+        for golden in Client.objects.filter(merged_into__isnull=True).values("pk", "golden_id", *fields).iterator():
+            held = copies.get(golden["pk"], [])
+            if len(held) != 1:
+                continue
+            off = [f for f in fields if not _same(held[0].get(f), golden[f])]
+            diverged.update(off)
+            if off and len(examples) < 5:
+                examples.append({"golden": golden["golden_id"], **{f: [golden[f], held[0].get(f)] for f in off}})
+            result["copies"] += bool(off)
+        result[platform] = {"by_attribute": dict(diverged), "examples": examples}
     return result
 
 
