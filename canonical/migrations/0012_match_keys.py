@@ -7,7 +7,7 @@ similar names are found by name keys (canonical.matching.blocking.name_keys), th
 import django.contrib.postgres.fields
 from django.db import migrations, models
 
-TRIGGER = """
+ROW_TRIGGER = """
 CREATE FUNCTION canonical_matchkey_sync() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'UPDATE' AND NEW.is_active = OLD.is_active AND NEW.entity_type = OLD.entity_type
@@ -30,6 +30,9 @@ BEGIN
 END $$;
 CREATE TRIGGER canonical_matchkey_sync AFTER INSERT OR UPDATE OR DELETE ON canonical_matchrecord
     FOR EACH ROW EXECUTE FUNCTION canonical_matchkey_sync();
+"""
+
+BACKFILL = """
 INSERT INTO canonical_matchkey (entity_type, key, record_id, golden_record_id)
     SELECT DISTINCT m.entity_type, k, m.source_record_id, m.golden_record_id
       FROM canonical_matchrecord m CROSS JOIN LATERAL unnest(m.block_keys) AS k WHERE m.is_active;
@@ -94,6 +97,6 @@ class Migration(migrations.Migration):
             model_name='matchkey',
             index=models.Index(fields=['record_id'], name='matchkey_record'),
         ),
-        migrations.RunSQL(TRIGGER, UNDO),
+        migrations.RunSQL(ROW_TRIGGER + BACKFILL, UNDO),
         migrations.RunPython(name_keys_fill, migrations.RunPython.noop),
     ]

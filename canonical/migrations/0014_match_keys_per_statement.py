@@ -1,13 +1,18 @@
 """MatchKey kept by statement-level triggers over transition tables instead of a trigger per row.
 
-A page's match views are written in one statement; the row trigger then ran a dozen statements per view (in
-PL/pgSQL, each planned and executed alone). Now each written statement costs one set-based insert, delete
-or update of the keys, whatever its number of rows. Same keys, same rules: an active view holds one key row
+A page's match views are written in one statement; the row trigger then ran its own statements once per view
+(in PL/pgSQL, each executed alone). Now each written statement costs one set-based insert, delete or update of
+the keys, whatever its number of rows. Same keys, same rules: an active view holds one key row
 per distinct block or name key; a view whose keys, activity or entity type change has its keys rewritten; one
 whose golden record alone changes has it moved on its keys.
 """
 
+import importlib
+
 from django.db import migrations
+
+# Undone, the keys are kept by the trigger per row of 0012 again.
+ROW_TRIGGER = importlib.import_module("canonical.migrations.0012_match_keys").ROW_TRIGGER
 
 FORWARD = """
 DROP TRIGGER IF EXISTS canonical_matchkey_sync ON canonical_matchrecord;
@@ -66,28 +71,6 @@ DROP FUNCTION IF EXISTS canonical_matchkey_inserted();
 DROP FUNCTION IF EXISTS canonical_matchkey_updated();
 DROP FUNCTION IF EXISTS canonical_matchkey_deleted();
 
-CREATE FUNCTION canonical_matchkey_sync() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'UPDATE' AND NEW.is_active = OLD.is_active AND NEW.entity_type = OLD.entity_type
-       AND NEW.block_keys = OLD.block_keys AND NEW.name_keys = OLD.name_keys THEN
-        IF NEW.golden_record_id IS DISTINCT FROM OLD.golden_record_id THEN
-            UPDATE canonical_matchkey SET golden_record_id = NEW.golden_record_id
-             WHERE record_id = NEW.source_record_id;
-        END IF;
-        RETURN NULL;
-    END IF;
-    IF TG_OP <> 'INSERT' THEN
-        DELETE FROM canonical_matchkey WHERE record_id = OLD.source_record_id;
-    END IF;
-    IF TG_OP <> 'DELETE' AND NEW.is_active THEN
-        INSERT INTO canonical_matchkey (entity_type, key, record_id, golden_record_id)
-        SELECT DISTINCT NEW.entity_type, k, NEW.source_record_id, NEW.golden_record_id
-          FROM unnest(NEW.block_keys || NEW.name_keys) AS k;
-    END IF;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER canonical_matchkey_sync AFTER INSERT OR UPDATE OR DELETE ON canonical_matchrecord
-    FOR EACH ROW EXECUTE FUNCTION canonical_matchkey_sync();
 """
 
 
@@ -97,4 +80,4 @@ class Migration(migrations.Migration):
         ("canonical", "0013_settle_indexes"),
     ]
 
-    operations = [migrations.RunSQL(FORWARD, BACKWARD)]
+    operations = [migrations.RunSQL(FORWARD, BACKWARD + ROW_TRIGGER)]
