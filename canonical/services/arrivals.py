@@ -89,20 +89,23 @@ class Placement:
 
 # --- staging -----------------------------------------------------------------------------------------------
 
-def source_records_stage(*, system: ConnectedSystem, arrivals: Sequence[Arrival], reason: str) -> list[StageResult]:
+def source_records_stage(*, system: ConnectedSystem, arrivals: Sequence[Arrival], reason: str,
+                         new: bool = False) -> list[StageResult]:
     """Stage a page of one system's records: what ``source_record_stage`` does to each, in a few statements.
 
     The same payload again is a no-op, an older copy is ignored (stale); new rows are inserted together and
     changed ones updated together, each with its history row. A pull re-reads its overlap window every time, so
     most of a page is often the same payloads again: the rows held are read only as far as comparing them takes,
-    unlocked, and those that differ from the page read again under a row lock (payloads are never read back)."""
+    unlocked, and those that differ from the page read again under a row lock (payloads are never read back).
+    ``new``: the caller found none of the records held (arrivals_changing, say) and the rows are not read again;
+    one another writer stages meanwhile is found by the insert and staged over its row, as without ``new``."""
     for arrival in arrivals:
         model_for(arrival.entity_type)  # validates the entity type
     now = timezone.now()
     keyed = [((a.object_type, str(a.external_id)), a, payload_digest(a.payload)) for a in arrivals]
-    held = _held(system, keyed)
+    held = {} if new else _held(system, keyed)
     results: list[StageResult] = []
-    new: dict[tuple[str, str], SourceRecord] = {}
+    inserts: dict[tuple[str, str], SourceRecord] = {}
     changed: dict[Any, SourceRecord] = {}
     for key, arrival, digest in keyed:
         row = held.get(key)
@@ -114,7 +117,7 @@ def source_records_stage(*, system: ConnectedSystem, arrivals: Sequence[Arrival]
                                source_modified_at=arrival.source_modified_at,
                                attribute_times=_attribute_times({}, {}, attributes, None, arrival.source_modified_at))
             row._change_reason = reason
-            held[key] = new[key] = row
+            held[key] = inserts[key] = row
             results.append(StageResult(row, created=True, changed=True))
             continue
         if row.payload_hash == digest and not row.is_deleted:
@@ -132,13 +135,13 @@ def source_records_stage(*, system: ConnectedSystem, arrivals: Sequence[Arrival]
         row.payload_hash, row.source_modified_at = digest, arrival.source_modified_at
         row.is_deleted, row.deleted_at, row.last_changed_at = False, None, now
         row._change_reason = reason
-        if key not in new:
+        if key not in inserts:
             changed[row.pk] = row
         results.append(StageResult(row, created=False, changed=True, attributes_changed=not same))
-    if new:
-        inserted = rows_insert(SourceRecord, list(new.values()), ignore_conflicts=True)
-        history_rows_insert(SourceRecord, [r for r in new.values() if r.pk in inserted])
-        lost = {key for key, r in new.items() if r.pk not in inserted}
+    if inserts:
+        inserted = rows_insert(SourceRecord, list(inserts.values()), ignore_conflicts=True)
+        history_rows_insert(SourceRecord, [r for r in inserts.values() if r.pk in inserted])
+        lost = {key for key, r in inserts.items() if r.pk not in inserted}
         if lost:  # another writer staged these first: take the update path against its rows, one by one
             results = _restage(system, arrivals, results, lost, reason)
     if changed:
@@ -149,19 +152,26 @@ def source_records_stage(*, system: ConnectedSystem, arrivals: Sequence[Arrival]
     return results
 
 
-def arrivals_changing(*, system: ConnectedSystem, arrivals: Sequence[Arrival]) -> list[Arrival]:
+@dataclass(frozen=True)
+class Changing:
+    arrivals: list[Arrival]
+    new: bool  # none of them is held (as source_records_stage's ``new`` asks)
+
+
+def arrivals_changing(*, system: ConnectedSystem, arrivals: Sequence[Arrival]) -> Changing:
     """The arrivals that may change what the hub holds: new ones, a payload other than the one held, a record held
     as deleted. Read without any lock, and safe to act on: an arrival whose payload the hub holds already is a
     no-op whatever a concurrent writer does next (it is as if it came just before). A pull re-reads its overlap
     window every time; a page found here to change nothing need take neither the matching lock nor a row lock."""
     keys = {(a.object_type, str(a.external_id)) for a in arrivals}
     if not keys:
-        return []
+        return Changing([], new=True)
     held = {(o, e): (digest, deleted) for o, e, digest, deleted in SourceRecord.objects.filter(
         system=system, object_type__in={k[0] for k in keys}, external_id__in={k[1] for k in keys})
         .values_list("object_type", "external_id", "payload_hash", "is_deleted")}
-    return [a for a in arrivals
-            if held.get((a.object_type, str(a.external_id))) != (payload_digest(a.payload), False)]
+    changing = [a for a in arrivals
+                if held.get((a.object_type, str(a.external_id))) != (payload_digest(a.payload), False)]
+    return Changing(changing, new=not held)
 
 
 _COMPARED = ("id", "system_id", "object_type", "external_id", "entity_type", "golden_record_id", "payload_hash",

@@ -81,12 +81,13 @@ def stream_page_apply(*, stream: Stream, page: Page, run: SyncRun, deletions: bo
     counts = PageCounts(received=len(page.changes))
     one_at_a_time = deletions or any(change.deleted for change in page.changes)
     arrivals = [] if one_at_a_time else _arrivals(page)
+    new = False
     if arrivals:
         # Records whose payload the hub holds already change nothing (an overlap window read again, the hub's
         # own writes read back): left out before any lock is taken.
         changing = arrivals_changing(system=stream.system, arrivals=arrivals)
-        counts.unchanged += len(arrivals) - len(changing)
-        arrivals = changing
+        counts.unchanged += len(arrivals) - len(changing.arrivals)
+        arrivals, new = changing.arrivals, changing.new
     with transaction.atomic():
         if one_at_a_time:
             # Before any row lock of the page (see match_lock_acquire): pages of one entity type apply one at a time.
@@ -94,7 +95,7 @@ def stream_page_apply(*, stream: Stream, page: Page, run: SyncRun, deletions: bo
             _apply_one_at_a_time(stream, page, counts, deletions=deletions)
         elif arrivals:
             match_lock_acquire(entity_types=[a.entity_type for a in arrivals])
-            _apply_in_bulk(stream, arrivals, counts)
+            _apply_in_bulk(stream, arrivals, counts, new=new)
         if advance_cursor:
             field = "deleted_cursor" if deletions else "cursor"
             Stream.objects.filter(pk=stream.pk).update(**{field: page.cursor})
@@ -116,12 +117,12 @@ def _arrivals(page: Page) -> list[Arrival]:
             for c in page.changes]
 
 
-def _apply_in_bulk(stream: Stream, arrivals: Sequence[Arrival], counts: PageCounts) -> None:
+def _apply_in_bulk(stream: Stream, arrivals: Sequence[Arrival], counts: PageCounts, *, new: bool = False) -> None:
     """Stage the page in bulk, then match what is new or changed, in page order. An attached copy whose
     attributes are as they were (only its payload changed: the hub's own write read back, say) keeps its match
     view and its golden record as they are."""
     reason = f"pulled from {stream.system.key}"
-    staged = source_records_stage(system=stream.system, arrivals=arrivals, reason=reason)
+    staged = source_records_stage(system=stream.system, arrivals=arrivals, reason=reason, new=new)
     changed = [s for s in staged if s.changed]
     counts.unchanged += len(staged) - len(changed)
     counts.created += sum(s.created for s in changed)

@@ -15,6 +15,7 @@ from canonical.models import ChangeEvent, Client, Engagement, MatchDecision, Mat
 from canonical.registry import model_for
 from canonical.services.arrivals import (
     Arrival,
+    arrivals_changing,
     similarity,
     source_records_match,
     source_records_stage,
@@ -232,6 +233,26 @@ def test_an_older_copy_is_stale_in_bulk_as_one_at_a_time(systems):
 
     assert (result.changed, result.stale) == (False, True)
     assert SourceRecord.objects.get(external_id="7").attributes == {"legal_name": "B"}
+
+
+def test_records_staged_as_new_that_another_writer_staged_meanwhile_are_staged_over_its_rows(systems):
+    system = systems["salesforce"]
+    page = [Arrival("Account", str(n), "client", {"legal_name": f"Firm {n}"}, {"Id": str(n), "v": 1})
+            for n in range(3)]
+    looked = arrivals_changing(system=system, arrivals=page)
+    # another writer stages two of them after the look: one as the page has it, one otherwise
+    source_records_stage(system=system, arrivals=[page[0], Arrival("Account", "1", "client",
+                                                                   {"legal_name": "Older"}, {"Id": "1", "v": 0})],
+                         reason="another writer")
+
+    results = source_records_stage(system=system, arrivals=looked.arrivals, reason="pull", new=looked.new)
+
+    assert looked.new and len(looked.arrivals) == 3
+    assert [(r.created, r.changed) for r in results] == [(False, False), (False, True), (True, True)]
+    assert sorted(SourceRecord.objects.values_list("external_id", "attributes__legal_name")) == [
+        ("0", "Firm 0"), ("1", "Firm 1"), ("2", "Firm 2")]
+    assert SourceRecord.objects.count() == 3
+    assert not arrivals_changing(system=system, arrivals=page).arrivals  # the same page again changes nothing
 
 
 @pytest.mark.parametrize("a, b", [
