@@ -446,6 +446,8 @@ def main() -> None:
         return
     WORKERS["inbound"] = (WORKERS["inbound"][0], args.inbound_concurrency)
     WORKERS["outbound"] = (WORKERS["outbound"][0], args.outbound_concurrency)
+    # Stopped with a signal, the bench still stops what it started (workers, emulators, servers) and cleans up.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     directory = Path(tempfile.mkdtemp(prefix="concord-sync-bench-"))
     try:
         result = bench(args, directory)
