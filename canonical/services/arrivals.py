@@ -166,12 +166,17 @@ def arrivals_changing(*, system: ConnectedSystem, arrivals: Sequence[Arrival]) -
     keys = {(a.object_type, str(a.external_id)) for a in arrivals}
     if not keys:
         return Changing([], new=True)
-    held = {(o, e): (digest, deleted) for o, e, digest, deleted in SourceRecord.objects.filter(
-        system=system, object_type__in={k[0] for k in keys}, external_id__in={k[1] for k in keys})
-        .values_list("object_type", "external_id", "payload_hash", "is_deleted")}
+    held = {(o, e): (digest, deleted) for o, e, digest, deleted in _rows(system, keys).values_list(
+        "object_type", "external_id", "payload_hash", "is_deleted")}
     changing = [a for a in arrivals
                 if held.get((a.object_type, str(a.external_id))) != (payload_digest(a.payload), False)]
     return Changing(changing, new=not held)
+
+
+def _rows(system: ConnectedSystem, keys: set[tuple[str, str]]) -> models.QuerySet:
+    """The system's source records with these (object type, external id) keys."""
+    return SourceRecord.objects.filter(system=system, object_type__in={k[0] for k in keys},
+                                       external_id__in={k[1] for k in keys})
 
 
 _COMPARED = ("id", "system_id", "object_type", "external_id", "entity_type", "golden_record_id", "payload_hash",
@@ -183,8 +188,7 @@ def _held(system: ConnectedSystem, keyed: Sequence[tuple[tuple[str, str], Arriva
     is read if asked for); those it changes read again whole but for the payload, locked."""
     if not keyed:
         return {}
-    rows = SourceRecord.objects.only(*_COMPARED).filter(
-        system=system, object_type__in={k[0] for k, _, _ in keyed}, external_id__in={k[1] for k, _, _ in keyed})
+    rows = _rows(system, {key for key, _, _ in keyed}).only(*_COMPARED)
     held = {(r.object_type, r.external_id): r for r in rows}
     differ = [held[key].pk for key, _, digest in keyed
               if key in held and (held[key].payload_hash != digest or held[key].is_deleted)]
