@@ -9,7 +9,7 @@ import pytest
 from canonical.models import Client, SourceRecord
 from connectors.models import WebhookEvent
 from connectors.salesforce.emulator import make_app
-from connectors.services.webhooks import signature_header
+from connectors.services.webhooks import TOLERANCE_S, WebhookRefused, signature_header, signature_verify
 from connectors.tasks import inbound_webhook_process_task
 from tests.factories.canonical import ConnectedSystemFactory
 
@@ -65,8 +65,9 @@ def test_bad_signatures_are_refused_and_nothing_is_stored(client, system, accoun
     header = {
         "body": signature_header(SECRET, body(account, "evt-other")),
         "secret": signature_header("not-the-secret", payload),
-        "old": signature_header(SECRET, payload, timestamp=now - 301),
-        "future": signature_header(SECRET, payload, timestamp=now + 301),
+        # well outside the tolerance, so the seconds the request takes cannot bring it back inside
+        "old": signature_header(SECRET, payload, timestamp=now - TOLERANCE_S - 60),
+        "future": signature_header(SECRET, payload, timestamp=now + TOLERANCE_S + 60),
         "missing": None,
         "garbled": "t=soon,v1=zz",
     }[tamper]
@@ -105,3 +106,16 @@ def test_unknown_system_unconfigured_secret_and_bad_bodies(client, system, accou
     assert client.get("/hooks/salesforce/").status_code == 405
     monkeypatch.delenv("SF_HOOK_SECRET")
     assert post(client, payload, signature_header(SECRET, payload)).status_code == 404
+
+
+@pytest.mark.parametrize("offset, accepted", [(-TOLERANCE_S, True), (TOLERANCE_S, True),
+                                              (-TOLERANCE_S - 1, False), (TOLERANCE_S + 1, False)])
+def test_the_tolerance_is_exactly_its_width_either_way(offset, accepted):
+    payload = b'{"id": "evt-edge"}'
+    now = 1_800_000_000
+    header = signature_header(SECRET, payload, timestamp=now + offset)
+    if accepted:
+        assert signature_verify(secret=SECRET, header=header, body=payload, now=now) == now + offset
+    else:
+        with pytest.raises(WebhookRefused, match="outside the tolerance"):
+            signature_verify(secret=SECRET, header=header, body=payload, now=now)
