@@ -124,3 +124,29 @@ def test_values_of_other_types_than_the_field_s_own_are_prepared_as_the_orm_prep
     stored = dict(MatchRecord.objects.values_list("pk", "golden_record_id"))
     assert [stored[s.pk] for s in sources] == [golden, golden, None]
     assert sorted(MatchRecord.objects.values_list("name_key", flat=True)) == ["12345", "plain", "x"]
+
+
+@pytest.mark.django_db
+def test_json_values_are_stored_as_the_orm_stores_them():
+    """The rows travel as one JSON document: a JSON column's value must come out as ``.save()`` would write it,
+    integer keys made strings and integers too big for 64 bits kept whole, and varchar values too long for their
+    column cut as the array path cut them."""
+    sources = SourceRecordFactory.create_batch(3)
+    awkward = {1: "an integer key", "big": 2**70, "nested": {"list": [1, "two", None, 2.5]},
+               "text": 'quote " backslash \\ and ünïcödé', "empty": {}}
+    bulk = [view(sources[0], ["k"]), view(sources[1], ["k"])]
+    bulk[0].values, bulk[1].values = awkward, "a bare string"
+    rows_insert(MatchRecord, bulk)
+    saved = view(sources[2], ["k"])
+    saved.values = awkward
+    saved.save()
+
+    stored = dict(MatchRecord.objects.values_list("pk", "values"))
+    assert stored[sources[0].pk] == stored[sources[2].pk] == {**{k: v for k, v in awkward.items() if k != 1},
+                                                              "1": "an integer key"}
+    assert stored[sources[1].pk] == "a bare string"
+
+    bulk[1].values, bulk[1].name_key = ["a", None], "x" * 400  # the column is varchar(300)
+    rows_update(MatchRecord, bulk, ["values", "name_key"])
+    row = MatchRecord.objects.get(pk=sources[1].pk)
+    assert (row.values, row.name_key) == (["a", None], "x" * MatchRecord._meta.get_field("name_key").max_length)
