@@ -70,31 +70,20 @@ _TYPMOD = re.compile(r"\(\d+(?:,\s*\d+)?\)")
 
 
 def _document(connection: Any, fields: Sequence[models.Field], values: Sequence[Sequence[Any]]) -> str:
-    """The rows as a JSON array of objects ``{"c0": ..., "c1": ...}``; a JSON column's value goes in as the JSON
-    it is (a top-level ``None`` is SQL NULL, as the field stores it), every other value as the field prepares it
-    for saving."""
+    """The rows as a JSON array of objects ``{"c0": ..., "c1": ...}``: a JSON column's value as the JSON it is (a
+    top-level ``None`` is SQL NULL, as the field stores it; keys made strings, as ``json.dumps`` makes them), an
+    array column's as an array, every other value as the field prepares it for saving."""
     columns = []
     for field, column in zip(fields, values, strict=True):
-        if isinstance(field, models.JSONField):
-            columns.append([None if v is None else orjson.Fragment(_json(v, field)) for v in column])
-        elif isinstance(field, ArrayField):
+        if isinstance(field, models.JSONField) and field.encoder is not None:
+            columns.append([None if v is None else orjson.Fragment(json.dumps(v, cls=field.encoder)) for v in column])
+        elif isinstance(field, models.JSONField | ArrayField):
             columns.append(column)
         else:
             columns.append(_prepared(field, column, connection))
     names = [f"c{i}" for i in range(len(fields))]
     rows = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
-    return orjson.dumps(rows, default=_decimal).decode()
-
-
-def _json(value: Any, field: models.JSONField) -> bytes | str:
-    """A JSON column's value as ``json.dumps`` with the field's encoder writes it (orjson where it writes the
-    same: no encoder, keys all strings)."""
-    if field.encoder is None:
-        try:
-            return orjson.dumps(value, option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS)
-        except TypeError:
-            pass
-    return json.dumps(value, cls=field.encoder)
+    return orjson.dumps(rows, default=_decimal, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _decimal(value: Any) -> str:
