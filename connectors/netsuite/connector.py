@@ -1,11 +1,12 @@
 """The NetSuite connector: deltas and deletions through SuiteQL, writes as ``eid:`` upserts (or updates by id).
 
-Reading: SuiteQL selects only ``id`` and ``TO_CHAR(lastmodifieddate, 'YYYY-MM-DD"T"HH24:MI:SS')`` (a sortable
+Reading: SuiteQL selects ``id`` and ``TO_CHAR(lastmodifieddate, 'YYYY-MM-DD"T"HH24:MI:SS')`` (a sortable
 timestamp in the account time zone) for the window ``lastmodifieddate >= cursor - overlap``, ordered by
-``lastmodifieddate, id``, each page asked again from the last stamp read (see ``_pages``). Each hit is then
-fetched from the record service (several at once, within the account's concurrency limit),
-because SuiteQL columns are flat (references as bare ids, no names, no sublists) while the mapping needs the
-record as the record service returns it. Cursors are ISO-8601 UTC strings (``2026-06-19T16:31:36+00:00``);
+``lastmodifieddate, id``, each page asked again from the last stamp read (see ``_pages``). Customers and
+projects come whole with their delta query (their fields, names through ``BUILTIN.DF``, the billing address
+joined: see ``reads``); the other records (transactions, whose lines are another table) are then fetched from
+the record service, several at once within the account's concurrency limit, as the mapping needs the record
+as the record service returns it. Cursors are ISO-8601 UTC strings (``2026-06-19T16:31:36+00:00``);
 the account time zone (config ``timezone``) converts both ways. A first read that finds nothing yields one
 empty page with cursor ``''`` (read as "from the start" next time). Around a DST fall-back a local time is
 ambiguous; it is always read as the earlier instant, so the window only ever widens.
@@ -25,10 +26,11 @@ import httpx
 
 from connectors.base import Change, Connector, Page, Upsert, WriteResult
 from connectors.errors import ConnectorError, RateLimited
-from connectors.netsuite import mapping
+from connectors.netsuite import mapping, reads
 from connectors.netsuite.client import NetSuiteClient
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M:%S"
+RECORD_TIME = "%Y-%m-%dT%H:%M:%SZ"  # the record service's lastModifiedDate (UTC)
 TO_CHAR = "'YYYY-MM-DD\"T\"HH24:MI:SS'"
 # Writes in flight at once: NetSuite has no batch upsert and counts every request against the account's
 # concurrency limit (5 or 15 by service tier, +10 per SuiteCloud Plus licence, shared with other integrations).
@@ -106,21 +108,31 @@ class NetSuiteConnector(Connector):
 
     def _query(self, record_type: str, since: datetime | None) -> str:
         table, extra = TABLES[record_type]
-        where = [c for c in (extra, self._since_clause("lastmodifieddate", since) if since else "") if c]
+        whole = reads.WHOLE.get(record_type)
+        stamp = f"{table}.lastmodifieddate" if whole else "lastmodifieddate"
+        where = [c for c in (extra, self._since_clause(stamp, since) if since else "") if c]
         # Only constants and formatted datetimes go into the query: no caller text, nothing to inject.
         clause = f" WHERE {' AND '.join(where)}" if where else ""
+        if whole:
+            return (f"SELECT {table}.id AS id, TO_CHAR({stamp}, {TO_CHAR}) AS lastmodified, "  # noqa: S608
+                    f"{whole.select(table)}{clause} ORDER BY {stamp}, {table}.id")
         return f"SELECT id, TO_CHAR(lastmodifieddate, {TO_CHAR}) AS lastmodified FROM {table}{clause} ORDER BY lastmodifieddate, id"  # noqa: S608, E501
 
     def read_changes(self, object_type: str, cursor: str | None) -> Iterator[Page]:
         if object_type not in mapping.INBOUND or object_type not in TABLES:
             raise ValueError(f"netsuite: cannot read {object_type!r}")
         entity_type = self.objects.get(object_type, "revenue_event")
+        whole = reads.WHOLE.get(object_type)
         high = parse_cursor(cursor)
         for items, has_more in self._pages(lambda since: self._query(object_type, since), "lastmodified", cursor):
             changes = []
-            records = self._records(object_type, [item["id"] for item in items])
-            for item, record in zip(items, records, strict=True):
-                modified = self._from_local(item["lastmodified"])
+            stamps = [self._from_local(item["lastmodified"]) for item in items]
+            if whole:
+                records = [whole.record(item, str(item["id"]), modified.strftime(RECORD_TIME))
+                           for item, modified in zip(items, stamps, strict=True)]
+            else:
+                records = self._records(object_type, [item["id"] for item in items])
+            for item, record, modified in zip(items, records, stamps, strict=True):
                 high = max(high, modified) if high else modified
                 changes.append(self._change(object_type, entity_type, item["id"], record, modified))
             yield Page(changes=changes, cursor=high.isoformat() if high else "", has_more=has_more)

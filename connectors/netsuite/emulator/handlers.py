@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 from urllib.parse import quote, unquote
 
 from connectors.netsuite.emulator import suiteql
 from connectors.netsuite.emulator.responses import Problem, Response
-from connectors.netsuite.emulator.seed import TABLES, deleted_row, table_row
+from connectors.netsuite.emulator.seed import (
+    COLUMNS,
+    DERIVED,
+    TABLES,
+    address_rows,
+    deleted_row,
+    table_columns,
+    table_row,
+)
 from connectors.netsuite.emulator.table import Table
 
 
@@ -19,6 +28,7 @@ class Emulator(Protocol):
     deleted: list[Any]
     timezone: Any
     results: suiteql.Results
+    rows: dict[str, tuple[Any, Any, list[dict[str, Any]]]]  # table -> (version, columns, its Rows)
 
     def create(self, record_type: str, fields: dict[str, Any], *args: Any, **kwargs: Any) -> Any: ...
 
@@ -41,24 +51,58 @@ def _int_param(query: dict[str, str], name: str, default: int) -> int:
                       errorQueryParam=name) from None
 
 
+class Rows(list[dict[str, Any]]):
+    """One table's SuiteQL rows as built for one version of its records, with the columns a query may name in
+    them (``fields``; None when the table has no rows to tell) and the joins made from them: a join is held by
+    its FROM table's rows, so it goes when they are built anew, and with the rows of the tables it joined, so it
+    is made anew when one of those is."""
+
+    def __init__(self, rows: list[dict[str, Any]], fields: frozenset[str] | None) -> None:
+        super().__init__(rows)
+        self.fields = fields
+        #: (FROM table, joins) -> (the rows of the tables joined, the joined rows)
+        self.joins: dict[tuple[suiteql.Source, tuple[suiteql.Join, ...]],
+                         tuple[tuple[Rows, ...], list[tuple[suiteql.Row, ...]]]] = {}
+
+
 def _types(table: str) -> list[str]:
-    types = [t for t, name in TABLES.items() if name == table]
+    """The record types a SuiteQL table's rows come from."""
+    types = [t for t, name in TABLES.items() if name == table] or list(DERIVED.get(table, ()))
     if not types and table != "deletedrecord":
         raise suiteql.search_error(f"Record '{table}' was not found.")
     return types
 
 
-def _rows(emu: Emulator, table: str, columns: set[str] | None) -> list[dict[str, Any]]:
+def _known(emu: Emulator, table: str, rows: list[dict[str, Any]]) -> frozenset[str] | None:
+    """The columns a query may name in a table: a derived table's own, else those its records give it (None
+    for a table with no rows, where nothing can be told)."""
+    if table in DERIVED:
+        return COLUMNS[table]
+    if not rows:
+        return None
+    if table == "deletedrecord":
+        return frozenset().union(*rows)
+    return frozenset().union(*(table_columns(t, emu.store[t].values()) for t in _types(table) if emu.store.get(t)))
+
+
+def _rows(emu: Emulator, table: str, columns: set[str] | None) -> Rows:
     """A table's rows, built once per version of its records (and the columns asked for): a pull asks a page at
-    a time from the last stamp it read, a new query each time, over the same rows."""
+    a time from the last stamp it read, a new query each time, over the same rows. Built anew for more columns,
+    they keep those the rows held had, so two queries taking turns do not rebuild them for each other."""
     version = _version(emu, table)
     held = emu.rows.get(table)
     if held is not None and held[0] == version and (held[1] is None or (columns is not None and columns <= held[1])):
-        return held[2]
+        return held[2]  # type: ignore[return-value]  # always a Rows: only this function fills emu.rows
+    if held is not None and held[1] is not None and columns is not None:
+        columns = columns | held[1]
     if table == "deletedrecord":
-        rows = [deleted_row(*entry) for entry in emu.deleted]
+        built = [deleted_row(*entry) for entry in emu.deleted]
+    elif table in DERIVED:
+        built, columns = [row for t in _types(table) for record in emu.store.get(t, {}).values()
+                          for row in address_rows(record)], None  # a few columns: built whole
     else:
-        rows = [table_row(t, record, columns) for t in _types(table) for record in emu.store.get(t, {}).values()]
+        built = [table_row(t, record, columns) for t in _types(table) for record in emu.store.get(t, {}).values()]
+    rows = Rows(built, _known(emu, table, built))
     emu.rows[table] = (version, None if columns is None else set(columns), rows)
     return rows
 
@@ -68,6 +112,26 @@ def _version(emu: Emulator, table: str) -> tuple[Any, ...]:
     if table == "deletedrecord":
         return len(emu.deleted), emu.deleted[-1] if emu.deleted else None
     return tuple(emu.store[t].version if t in emu.store else None for t in _types(table))
+
+
+def _joined(query: suiteql.Query, tables: dict[str, Rows]) -> list[tuple[suiteql.Row, ...]]:
+    """The query's join of its tables, made once for the rows of each (so once per version of every table it
+    reads): the pages of a pull are new query texts over the same join."""
+    first = tables[query.table]
+    inputs = tuple(tables[step.source.table] for step in query.joins)
+    shape = (query.source, query.joins)
+    held = first.joins.get(shape)
+    if held is None or any(now is not then for now, then in zip(inputs, held[0], strict=True)):
+        held = (inputs, suiteql.join(query, tables))
+        first.joins[shape] = held
+    return held[1]
+
+
+def _evaluate(emu: Emulator, query: suiteql.Query) -> Sequence[dict[str, str]]:
+    tables = {table: _rows(emu, table, columns) for table, columns in query.referenced().items()}
+    suiteql.check(query, {table: rows.fields for table, rows in tables.items()})
+    rows = _joined(query, tables) if query.joins else tables[query.table]
+    return suiteql.run(query, rows, emu.timezone)
 
 
 def run_suiteql(emu: Emulator, base: str, query: dict[str, str], headers: dict[str, str], body: Any) -> Response:
@@ -85,8 +149,8 @@ def run_suiteql(emu: Emulator, base: str, query: dict[str, str], headers: dict[s
     if not isinstance(body, dict) or not isinstance(body.get("q"), str):
         raise Problem(400, "INVALID_CONTENT", "The request body must be a JSON object with a 'q' string.")
     parsed = suiteql.parse(body["q"], emu.timezone)
-    items = emu.results.get(body["q"], _version(emu, parsed.table),
-                            lambda: suiteql.run(parsed, _rows(emu, parsed.table, parsed.referenced()), emu.timezone))
+    version = tuple(_version(emu, table) for table in parsed.referenced())  # every table it reads, joined ones too
+    items = emu.results.get(body["q"], version, lambda: _evaluate(emu, parsed))
     total = min(len(items), MAX_OFFSET)
     page = items[offset:offset + limit]
     has_more = offset + len(page) < total

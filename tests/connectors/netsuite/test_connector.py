@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from canonical.demo import generate
 from connectors.base import Upsert
+from connectors.netsuite import mapping
 from connectors.netsuite.connector import NetSuiteConnector
 from connectors.netsuite.emulator import Emulator
 from connectors.netsuite.emulator.seed import parse_time
@@ -37,16 +38,37 @@ def test_full_read_pages_and_cursor(connector: NetSuiteConnector, emulator: Emul
         assert "links" not in change.payload
     assert pages[-1].cursor == max(c.modified_at for c in changes).isoformat()
     assert pages[0].cursor == max(c.modified_at for c in pages[0].changes).isoformat()
-    assert emulator.count("GET", "/services/rest/record/v1/customer/") == 50
+    # Customers come whole with the delta query: no record GET.
+    assert emulator.count("GET", "/services/rest/record/v1/customer/") == 0
     assert emulator.count("POST", "/services/rest/query/v1/suiteql") == 3
 
 
-def test_sales_orders_and_jobs(connector: NetSuiteConnector) -> None:
+def test_sales_orders_and_jobs(connector: NetSuiteConnector, emulator: Emulator) -> None:
     orders = [c for p in connector.read_changes("salesOrder", None) for c in p.changes]
     assert len(orders) == 121
     assert all(c.attributes == DEMO["salesOrder", c.external_id] and c.entity_type == "contract" for c in orders)
+    # Orders keep their lines in another table: each is fetched from the record service.
+    assert emulator.count("GET", "/services/rest/record/v1/salesOrder/") == 121
     jobs = [c for p in connector.read_changes("job", None) for c in p.changes]
     assert len(jobs) == 79 and all(c.attributes == DEMO["job", c.external_id] for c in jobs)
+    assert emulator.count("GET", "/services/rest/record/v1/job/") == 0
+
+
+def test_a_record_read_whole_maps_as_the_record_service_record(connector: NetSuiteConnector,
+                                                               emulator: Emulator) -> None:
+    """Every field the mapping reads, and the external id the hub recognises its own writes by, come through
+    SuiteQL as the record service gives them; a record the hub wrote carries its id."""
+    emulator.store["customer"][min(emulator.store["customer"], key=int)]["externalId"] = "HUB-1"
+    emulator.store["customer"].changed(min(emulator.store["customer"], key=int))
+    for object_type in ("customer", "job"):
+        for change in (c for p in connector.read_changes(object_type, None) for c in p.changes):
+            held = connector.client.get(object_type, change.external_id)
+            assert change.attributes == mapping.INBOUND[object_type](held)
+            assert connector.held_hub_id(change.payload) == connector.held_hub_id(held)
+            assert change.payload["lastModifiedDate"] == held["lastModifiedDate"]
+    hub_written = connector.parse_record("customer", connector.client.get("customer", min(emulator.store["customer"],
+                                                                                            key=int)))
+    assert connector.held_hub_id(hub_written.payload) == "HUB-1"
 
 
 def test_overlap_rereads_the_boundary_record(connector: NetSuiteConnector, emulator: Emulator) -> None:
