@@ -5,6 +5,7 @@ from canonical.models.crosswalk import SourceRecord
 from canonical.models.engagements import Engagement, Milestone
 from canonical.models.glossary import GlossaryTerm
 from canonical.models.matching import (
+    MatchClaim,
     MatchConfiguration,
     MatchDecision,
     MatchKey,
@@ -16,7 +17,7 @@ from canonical.models.revenue import RevenueEvent
 from canonical.models.systems import ConnectedSystem
 
 __all__ = [
-    "ChangeEvent", "Client", "ConnectedSystem", "Contract", "Engagement", "GlossaryTerm", "MatchConfiguration",
-    "MatchDecision", "MatchKey", "MatchRecord", "Milestone", "NotAMatch", "PotentialMatch", "RevenueEvent",
-    "SourceRecord",
+    "ChangeEvent", "Client", "ConnectedSystem", "Contract", "Engagement", "GlossaryTerm", "MatchClaim",
+    "MatchConfiguration", "MatchDecision", "MatchKey", "MatchRecord", "Milestone", "NotAMatch", "PotentialMatch",
+    "RevenueEvent", "SourceRecord",
 ]

@@ -82,6 +82,18 @@ class MatchKey(models.Model):
         return f"{self.key} -> {self.record_id}"
 
 
+class MatchClaim(models.Model):
+    """A match key claimed by a transaction deciding arrivals: the row of the key (a 64-bit hash of entity type and
+    key) is locked until the transaction ends (see ``match_claims_acquire``). Pages whose records share no key
+    are decided side by side; two that share one are decided one after the other, the second seeing the first.
+    One row per key ever claimed, written once and never changed: the claim is the row lock, not the row."""
+
+    id = models.BigIntegerField(primary_key=True)
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+
 class MatchDecision(models.Model):
     """Why a source record is where it is: the best candidate, its score, each comparison's weight."""
 

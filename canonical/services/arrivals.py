@@ -7,7 +7,8 @@ are read once for the page, and kept up to date in memory as each record is deci
 it makes (rows, history, match views, decisions, change events) are written in bulk. Before a record whose
 decision reads the database beyond that (one that refers to another record, one joining a golden record made
 earlier in the page, one already attached) the pending writes are flushed, so every decision is the one the
-record-at-a-time path makes. Call both inside the page's transaction, holding its matching lock.
+record-at-a-time path makes. Call both inside the page's transaction, holding its matching lock or its claims
+on the page's match keys (``arrivals_keys``).
 """
 
 from __future__ import annotations
@@ -215,13 +216,34 @@ def _restage(system: ConnectedSystem, arrivals: Sequence[Arrival], results: list
 
 # --- matching ----------------------------------------------------------------------------------------------
 
-def source_records_match(*, sources: Sequence[SourceRecord], reason: str) -> list[Placement]:
+def arrivals_keys(*, system: ConnectedSystem, arrivals: Sequence[Arrival]) -> dict[str, set[str]]:
+    """The match keys (blocking keys and name keys) of the arrivals' match views, by entity type: every key their
+    matching may look up, to claim before staging them (``match_claims_acquire``). Entity types matched
+    otherwise (revenue facts) have none."""
+    keys: dict[str, set[str]] = {}
+    for entity_type in dict.fromkeys(a.entity_type for a in arrivals):
+        matcher = matcher_for(entity_type)
+        if matcher is None:
+            continue
+        found = keys.setdefault(entity_type, set())
+        for arrival in arrivals:
+            if arrival.entity_type == entity_type:
+                view = _match_view(matcher, SourceRecord(system=system, entity_type=entity_type,
+                                                         attributes=arrival.attributes))
+                found.update(view.block_keys, view.name_keys)
+    return keys
+
+
+def source_records_match(*, sources: Sequence[SourceRecord], reason: str,
+                         probe: Mapping[str, frozenset[str]] | None = None) -> list[Placement]:
     """Match staged source records in order, each as ``source_record_match`` would (same decisions, same
-    golden records), reading candidates once per page and writing new golden records in bulk."""
+    golden records), reading candidates once per page and writing new golden records in bulk. With ``probe``
+    (the keys the transaction claimed, by entity type), no other name key is looked up."""
     pages: dict[str, _Page | None] = {}
     for entity_type in dict.fromkeys(s.entity_type for s in sources):
         matcher = matcher_for(entity_type)
-        pages[entity_type] = _Page(matcher, [s for s in sources if s.entity_type == entity_type], reason) \
+        pages[entity_type] = _Page(matcher, [s for s in sources if s.entity_type == entity_type], reason,
+                                   probe=probe.get(entity_type, frozenset()) if probe is not None else None) \
             if matcher else None
     placements = []
     for source in sources:
@@ -295,8 +317,9 @@ class _Pending:
 class _Page:
     """One entity type's records of a page, and what matching reads of the database, kept in memory."""
 
-    def __init__(self, matcher: Matcher, sources: Sequence[SourceRecord], reason: str) -> None:
-        self.matcher, self.reason = matcher, reason
+    def __init__(self, matcher: Matcher, sources: Sequence[SourceRecord], reason: str, *,
+                 probe: frozenset[str] | None = None) -> None:
+        self.matcher, self.reason, self.probe = matcher, reason, probe
         self.model = model_for(matcher.entity_type)
         self.page_ids = [s.pk for s in sources]
         self.page_set = set(self.page_ids)
@@ -382,7 +405,7 @@ class _Page:
         views = [v for v in views if v.pk not in self.similar_before]
         if not views:
             return
-        found = similar_names(self.matcher.entity_type, views, exclude=self.held_ids)
+        found = similar_names(self.matcher.entity_type, views, exclude=self.held_ids, probe=self.probe)
         self._remember(v for similar in found.values() for v in similar)
         for view in views:
             self.similar_before[view.pk] = [self.views[v.pk] for v in found.get(view.pk, [])]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -22,12 +22,13 @@ from django.db.models import Q
 
 from canonical.choices import MatchOutcome, PotentialMatchStatus
 from canonical.matching import normalise
-from canonical.matching.blocking import TOKEN_BLOCK_CAP, name_keys
+from canonical.matching.blocking import NAME_KEY_MARK, TOKEN_BLOCK_CAP, name_keys
 from canonical.matching.compare import LEVELS, MISSING, prepare_column
 from canonical.matching.engine import normalise_values, score
 from canonical.matching.scoring import Model, default_m, default_u
 from canonical.matching.spec import MatchSpec, Thresholds, parse_spec
 from canonical.models import (
+    MatchClaim,
     MatchConfiguration,
     MatchDecision,
     MatchKey,
@@ -250,15 +251,16 @@ def similarity(a: frozenset[str], b: frozenset[str], shared: int | None = None) 
     return float(np.float32(shared) / np.float32(len(a) + len(b) - shared))
 
 
-def similar_names(entity_type: str, views: Sequence[MatchRecord], *,
-                  exclude: Sequence[Any] = ()) -> dict[Any, list[MatchRecord]]:
+def similar_names(entity_type: str, views: Sequence[MatchRecord], *, exclude: Sequence[Any] = (),
+                  probe: Collection[str] | None = None) -> dict[Any, list[MatchRecord]]:
     """For each view, the live views named like it (trigram similarity >= TRIGRAM_THRESHOLD), best first, up to
     CANDIDATE_LIMIT: looked for among the views sharing one of its name keys held by at most TOKEN_BLOCK_CAP
     views (a common word or prefix identifies no name). One count, one probe and two reads for all the views: the
-    names of the views found, then the views close enough to be candidates."""
+    names of the views found, then the views close enough to be candidates. With ``probe`` (the name keys the
+    transaction claimed), only those are looked up."""
     wanted = {v.pk: v for v in views if len(v.name_key) >= 3}
     counts = key_counts(entity_type, {k for v in wanted.values() for k in v.name_keys}, cap=TOKEN_BLOCK_CAP)
-    distinctive = {k for k, n in counts.items() if n <= TOKEN_BLOCK_CAP}
+    distinctive = {k for k, n in counts.items() if n <= TOKEN_BLOCK_CAP and (probe is None or k in probe)}
     holders = key_holders(entity_type, distinctive, exclude=exclude, limit=TOKEN_BLOCK_CAP)
     grams = {pk: trigrams(name) for pk, name in _names({i for ids in holders.values() for i in ids})}
     chosen: dict[Any, list[Any]] = {}
@@ -437,6 +439,37 @@ def match_lock_acquire(*, entity_types: Iterable[str]) -> None:
     with connection.cursor() as cursor:
         for entity_type in sorted(set(entity_types)):
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [match_lock_key(entity_type)])
+
+
+def match_claims_acquire(*, keys: Mapping[str, Iterable[str]]) -> dict[str, frozenset[str]]:
+    """Decide arrivals side by side with other transactions deciding records that share no match key with them:
+    hold each entity type's matching lock shared, and claim (lock) each key the arrivals' matching may look up,
+    until the transaction ends. Returns the keys claimed, by entity type: the caller looks up no other.
+
+    Two copies of one client arriving at once from two platforms share a key (or neither could find the other
+    anyway): the second to claim it waits for the first to commit, then sees its record. A name key held by more
+    than TOKEN_BLOCK_CAP views is never looked up (too common to identify a name), so it is not claimed either:
+    every page would share it. Keys are claimed in one statement in a single global order (their hash), so two
+    claimers never wait on each other both ways; a transaction holding the lock exclusively
+    (``match_lock_acquire``) waits for every claimer, and they for it. Call it before any row lock."""
+    claimed: dict[str, frozenset[str]] = {}
+    table = MatchClaim._meta.db_table
+    with connection.cursor() as cursor:
+        for entity_type in sorted(keys):
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [match_lock_key(entity_type)])
+            wanted = set(keys[entity_type])
+            names = {k for k in wanted if k.startswith(NAME_KEY_MARK)}
+            counts = key_counts(entity_type, names, cap=TOKEN_BLOCK_CAP)
+            chosen = sorted((wanted - names) | {k for k in names if counts[k] <= TOKEN_BLOCK_CAP})
+            # ON CONFLICT DO UPDATE locks the key's row (and waits for a claimer holding it); WHERE false writes
+            # nothing. A key claimed for the first time is inserted, its new row locked until the commit.
+            cursor.execute(
+                f"""INSERT INTO {table} (id)
+                    SELECT DISTINCT hashtextextended(%s || ':' || k, 0) FROM unnest(%s::text[]) AS k ORDER BY 1
+                    ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id WHERE false""",  # noqa: S608 (table name only)
+                [entity_type, chosen])
+            claimed[entity_type] = frozenset(chosen)
+    return claimed
 
 
 def match_lock_key(entity_type: str) -> int:

@@ -15,18 +15,30 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from psycopg.errors import DeadlockDetected
 
 from canonical.models import ConnectedSystem, SourceRecord
-from canonical.services.arrivals import Arrival, arrivals_changing, source_records_match, source_records_stage
+from canonical.services.arrivals import (
+    Arrival,
+    arrivals_changing,
+    arrivals_keys,
+    source_records_match,
+    source_records_stage,
+)
 from canonical.services.golden import (
     source_record_mark_deleted,
     source_record_stage,
     unresolved_references_recompute,
 )
-from canonical.services.matching import match_lock_acquire, parked_sources_match, source_record_match
+from canonical.services.matching import (
+    match_claims_acquire,
+    match_lock_acquire,
+    parked_sources_match,
+    source_record_match,
+)
 from connectors.base import Connector, Page
 from connectors.errors import ConnectorError
 from connectors.models import RunStatus, Stream, SyncRun
@@ -37,6 +49,7 @@ from hub import correlation
 logger = logging.getLogger(__name__)
 
 
+DEADLOCK_ATTEMPTS = 3
 ABANDONED = "abandoned: its worker stopped before the run finished; the next run resumed from its last page"
 
 
@@ -77,7 +90,21 @@ def stream_page_apply(*, stream: Stream, page: Page, run: SyncRun, deletions: bo
                       advance_cursor: bool = True) -> PageCounts:
     """Stage (or delete) one page's records, match what changed, and move the cursor: one transaction.
 
-    A webhook's records come with ``advance_cursor=False``: the pull cursor is the pull's alone."""
+    A webhook's records come with ``advance_cursor=False``: the pull cursor is the pull's alone. A page chosen
+    as a deadlock's victim (two pages joining the same golden records in opposite orders) is applied again:
+    its transaction left nothing behind."""
+    for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+        try:
+            return _page_apply(stream, page, run, deletions=deletions, advance_cursor=advance_cursor)
+        except OperationalError as exc:
+            if not isinstance(exc.__cause__, DeadlockDetected) or attempt == DEADLOCK_ATTEMPTS:
+                raise
+            logger.info("page chosen as a deadlock victim, applied again",
+                        extra={"stream": str(stream.pk), "attempt": attempt})
+    raise AssertionError("unreachable")
+
+
+def _page_apply(stream: Stream, page: Page, run: SyncRun, *, deletions: bool, advance_cursor: bool) -> PageCounts:
     counts = PageCounts(received=len(page.changes))
     one_at_a_time = deletions or any(change.deleted for change in page.changes)
     arrivals = [] if one_at_a_time else _arrivals(page)
@@ -94,8 +121,9 @@ def stream_page_apply(*, stream: Stream, page: Page, run: SyncRun, deletions: bo
             match_lock_acquire(entity_types=[c.entity_type for c in page.changes if not (deletions or c.deleted)])
             _apply_one_at_a_time(stream, page, counts, deletions=deletions)
         elif arrivals:
-            match_lock_acquire(entity_types=[a.entity_type for a in arrivals])
-            _apply_in_bulk(stream, arrivals, counts, new=new)
+            # Before any row lock of the page too: pages sharing no match key are matched side by side.
+            claimed = match_claims_acquire(keys=arrivals_keys(system=stream.system, arrivals=arrivals))
+            _apply_in_bulk(stream, arrivals, counts, new=new, probe=claimed)
         if advance_cursor:
             field = "deleted_cursor" if deletions else "cursor"
             Stream.objects.filter(pk=stream.pk).update(**{field: page.cursor})
@@ -117,7 +145,8 @@ def _arrivals(page: Page) -> list[Arrival]:
             for c in page.changes]
 
 
-def _apply_in_bulk(stream: Stream, arrivals: Sequence[Arrival], counts: PageCounts, *, new: bool = False) -> None:
+def _apply_in_bulk(stream: Stream, arrivals: Sequence[Arrival], counts: PageCounts, *, new: bool = False,
+                   probe: Mapping[str, frozenset[str]] | None = None) -> None:
     """Stage the page in bulk, then match what is new or changed, in page order. An attached copy whose
     attributes are as they were (only its payload changed: the hub's own write read back, say) keeps its match
     view and its golden record as they are."""
@@ -128,7 +157,7 @@ def _apply_in_bulk(stream: Stream, arrivals: Sequence[Arrival], counts: PageCoun
     counts.created += sum(s.created for s in changed)
     counts.updated += sum(not s.created for s in changed)
     to_match = [s for s in changed if s.attributes_changed or s.source_record.golden_record_id is None]
-    placements = source_records_match(sources=[s.source_record for s in to_match], reason=reason)
+    placements = source_records_match(sources=[s.source_record for s in to_match], reason=reason, probe=probe)
     for stage, placement in zip(to_match, placements, strict=True):
         if placement.error is not None:
             _parked(counts, stage.source_record, placement.error)
