@@ -472,6 +472,17 @@ def match_claims_acquire(*, keys: Mapping[str, Iterable[str]]) -> dict[str, froz
     return claimed
 
 
+def match_claims_prune(*, limit: int = 100_000) -> int:
+    """Delete up to ``limit`` claim rows no transaction holds (one is left per key ever claimed); returns how
+    many. Safe while pages are matched: a held claim is skipped, and a claimer finding its key's row gone inserts
+    it again (locked)."""
+    table = MatchClaim._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} "  # noqa: S608 (table name only)
+                       "FOR UPDATE SKIP LOCKED LIMIT %s)", [limit])
+        return cursor.rowcount
+
+
 def match_lock_key(entity_type: str) -> int:
     """The advisory lock key of an entity type's matching lock."""
     return int.from_bytes(hashlib.sha256(f"match:{entity_type}".encode()).digest()[:8], "big", signed=True)

@@ -11,6 +11,7 @@ from connectors.netsuite.emulator.responses import Problem, Response
 from connectors.netsuite.emulator.seed import (
     COLUMNS,
     DERIVED,
+    NKEY_SPAN,
     TABLES,
     address_rows,
     deleted_row,
@@ -57,12 +58,48 @@ class Rows(list[dict[str, Any]]):
     its FROM table's rows, so it goes when they are built anew, and with the rows of the tables it joined, so it
     is made anew when one of those is."""
 
-    def __init__(self, rows: list[dict[str, Any]], fields: frozenset[str] | None) -> None:
+    def __init__(self, rows: list[dict[str, Any]], fields: frozenset[str] | None,
+                 places: dict[tuple[str, str], int] | None = None) -> None:
         super().__init__(rows)
         self.fields = fields
+        #: (record type, id) -> the place of the record's row (tables of a row per record)
+        self.places = places
         #: (FROM table, joins) -> (the rows of the tables joined, the joined rows)
         self.joins: dict[tuple[suiteql.Source, tuple[suiteql.Join, ...]],
                          tuple[tuple[Rows, ...], list[tuple[suiteql.Row, ...]]]] = {}
+        #: column -> the rows indexed by it, for joins (made once for these rows)
+        self.indexes: dict[str, tuple[Any, dict[Any, list[Any]]]] = {}
+
+    def index(self, column: str) -> tuple[Any, dict[Any, list[Any]]]:
+        if column not in self.indexes:
+            self.indexes[column] = suiteql.index_rows(self, column)
+        return self.indexes[column]
+
+
+class Addresses(Rows):
+    """EntityAddress joined by ``nkey``, its rows made only for the keys looked up: an address's nkey names its
+    owner and its place in the owner's address book (see seed.nkey), so a delta query joining a page of
+    customers reads their addresses, not every entity's."""
+
+    def __init__(self, emu: Emulator, table: str) -> None:
+        super().__init__([], COLUMNS[table])
+        self.emu, self.table = emu, table
+
+    def index(self, column: str) -> tuple[Any, dict[Any, list[Any]]]:
+        if column != "nkey":
+            raise ValueError("EntityAddress is looked up by nkey only")
+        return self, {}
+
+    def get(self, key: Any) -> dict[str, Any] | None:
+        if not isinstance(key, int):
+            return None
+        owner, place = divmod(key - 1, NKEY_SPAN)
+        for record_type in DERIVED[self.table]:
+            record = self.emu.store.get(record_type, {}).get(str(owner))
+            if record is not None:
+                rows = address_rows(record)
+                return rows[place] if place < len(rows) else None
+        return None
 
 
 def _types(table: str) -> list[str]:
@@ -82,13 +119,15 @@ def _known(emu: Emulator, table: str, rows: list[dict[str, Any]]) -> frozenset[s
         return None
     if table == "deletedrecord":
         return frozenset().union(*rows)
-    return frozenset().union(*(table_columns(t, emu.store[t].values()) for t in _types(table) if emu.store.get(t)))
+    return frozenset().union(*(table_columns(t, emu.store[t]) for t in _types(table) if emu.store.get(t)))
 
 
 def _rows(emu: Emulator, table: str, columns: set[str] | None) -> Rows:
     """A table's rows, built once per version of its records (and the columns asked for): a pull asks a page at
     a time from the last stamp it read, a new query each time, over the same rows. Built anew for more columns,
-    they keep those the rows held had, so two queries taking turns do not rebuild them for each other."""
+    they keep those the rows held had, so two queries taking turns do not rebuild them for each other. After a
+    change, the rows held are copied with the changed records' rows made again (a table of 100,000 customers
+    written to while it is read is not rebuilt whole for every page)."""
     version = _version(emu, table)
     held = emu.rows.get(table)
     if held is not None and held[0] == version and (held[1] is None or (columns is not None and columns <= held[1])):
@@ -97,14 +136,49 @@ def _rows(emu: Emulator, table: str, columns: set[str] | None) -> Rows:
         columns = columns | held[1]
     if table == "deletedrecord":
         built = [deleted_row(*entry) for entry in emu.deleted]
+        rows = Rows(built, _known(emu, table, built))
     elif table in DERIVED:
-        built, columns = [row for t in _types(table) for record in emu.store.get(t, {}).values()
-                          for row in address_rows(record)], None  # a few columns: built whole
+        columns = None  # a few columns: built whole
+        built = [row for t in _types(table) for record in emu.store.get(t, {}).values() for row in address_rows(record)]
+        rows = Rows(built, _known(emu, table, built))
     else:
-        built = [table_row(t, record, columns) for t in _types(table) for record in emu.store.get(t, {}).values()]
-    rows = Rows(built, _known(emu, table, built))
+        same = held is not None and held[1] == (None if columns is None else set(columns))
+        rows = (_caught_up(emu, table, held, columns) if same else None) or _built(emu, table, columns)
     emu.rows[table] = (version, None if columns is None else set(columns), rows)
     return rows
+
+
+def _built(emu: Emulator, table: str, columns: set[str] | None) -> Rows:
+    built, places = [], {}
+    for t in _types(table):
+        for record_id, record in emu.store.get(t, {}).items():
+            places[(t, record_id)] = len(built)
+            built.append(table_row(t, record, columns))
+    return Rows(built, _known(emu, table, built), places)
+
+
+def _caught_up(emu: Emulator, table: str, held: tuple[Any, Any, Any], columns: set[str] | None) -> Rows | None:
+    """The rows held, with the rows of the records changed since made again; None when that cannot be told (a
+    record deleted, a log not reaching back, a table that is not a Table)."""
+    rows: Rows = held[2]
+    if rows.places is None:
+        return None
+    changes = []
+    for t, then in zip(_types(table), held[0], strict=True):
+        records = emu.store.get(t)
+        changed = records.changed_since(then) if isinstance(records, Table) and then is not None else None
+        if changed is None or any(record_id not in records for record_id in changed):
+            return None
+        changes += [(t, record_id) for record_id in changed]
+    built, places = list(rows), dict(rows.places)
+    for t, record_id in changes:
+        row = table_row(t, emu.store[t][record_id], columns)
+        if (t, record_id) in places:
+            built[places[(t, record_id)]] = row
+        else:
+            places[(t, record_id)] = len(built)
+            built.append(row)
+    return Rows(built, _known(emu, table, built), places)
 
 
 def _version(emu: Emulator, table: str) -> tuple[Any, ...]:
@@ -128,10 +202,23 @@ def _joined(query: suiteql.Query, tables: dict[str, Rows]) -> list[tuple[suiteql
 
 
 def _evaluate(emu: Emulator, query: suiteql.Query) -> Sequence[dict[str, str]]:
-    tables = {table: _rows(emu, table, columns) for table, columns in query.referenced().items()}
+    by_key = {s.source.table for s in query.joins if s.source.table in DERIVED and s.own.column == "nkey"
+              and s.source.table != query.table and not any(o.source.table == s.source.table for o in query.joins
+                                                            if o is not s)}
+    tables = {table: Addresses(emu, table) if table in by_key else _rows(emu, table, columns)
+              for table, columns in query.referenced().items()}
     suiteql.check(query, {table: rows.fields for table, rows in tables.items()})
-    rows = _joined(query, tables) if query.joins else tables[query.table]
-    return suiteql.run(query, rows, emu.timezone)
+    if not query.joins:
+        return suiteql.run(query, tables[query.table], emu.timezone)
+    if not by_key and not any(c.ref.source == query.source.name for c in query.where):
+        return suiteql.run(query, _joined(query, tables), emu.timezone)
+    # A delta query: its window of the FROM table joined (the joined tables' indexes are kept with their rows).
+    narrowed = {**tables, query.table: suiteql.pushdown(query, tables[query.table])}
+    return suiteql.run(query, suiteql.join(query, narrowed, indexed=_index_of), emu.timezone)
+
+
+def _index_of(rows: Sequence[Any], column: str) -> tuple[Any, dict[Any, list[Any]]]:
+    return rows.index(column) if isinstance(rows, Rows) else suiteql.index_rows(rows, column)
 
 
 def run_suiteql(emu: Emulator, base: str, query: dict[str, str], headers: dict[str, str], body: Any) -> Response:

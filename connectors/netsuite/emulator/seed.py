@@ -7,7 +7,7 @@ are the address book items of customers and projects, each keyed by an ``nkey`` 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Container, Iterator
+from collections.abc import Container, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -113,17 +113,14 @@ def table_row(record_type: str, record: dict[str, Any], columns: Container[str] 
     return row
 
 
-def table_columns(record_type: str, records: Collection[dict[str, Any]]) -> set[str]:
-    """The columns a record type's records give their SuiteQL table: every field they have, an empty one too (the
-    column is there though no row has a value in it), but sublists (tables of their own); and those every row
-    is given."""
+def table_columns(record_type: str, table: Table) -> set[str]:
+    """The columns a record type's records give their SuiteQL table: every field they have had, an empty one too
+    (the column is there though no row has a value in it), but sublists (tables of their own); and those every
+    row is given."""
     columns = {"id", "lastmodifieddate", "externalid", *COLUMNS.get(TABLES[record_type], ())}
     if record_type in TRANSACTION_TYPES:
         columns |= {"type", "recordtype"}
-    for key in set().union(*records):
-        value = next((r[key] for r in records if r.get(key) is not None), None)  # mostly the first record's
-        if key != "links" and not (isinstance(value, dict) and "items" in value):
-            columns.add(key.lower())
+    columns.update(key.lower() for key, sublist in table.fields.items() if key != "links" and not sublist)
     return columns
 
 

@@ -378,7 +378,7 @@ def _join_key(value: Any) -> Any:
     return value
 
 
-def _index(rows: Sequence[Row], column: str) -> tuple[dict[Any, Row], dict[Any, list[Row]]]:
+def index_rows(rows: Sequence[Row], column: str) -> tuple[dict[Any, Row], dict[Any, list[Row]]]:
     """Rows by a column's value: the first row of each value, and every row of the values more rows share (a
     key such as ``nkey`` is unique: no list is made for it)."""
     first: dict[Any, Row] = {}
@@ -394,14 +394,25 @@ def _index(rows: Sequence[Row], column: str) -> tuple[dict[Any, Row], dict[Any, 
     return first, more
 
 
-def join(query: Query, tables: Mapping[str, Sequence[Row]]) -> list[tuple[Row, ...]]:
+def pushdown(query: Query, rows: Sequence[Row]) -> list[Row]:
+    """The FROM table's rows that the WHERE conditions on its own columns keep: filtered before a join, so a
+    delta query (``lastmodifieddate >= ...``) joins the rows it reads, not the whole table."""
+    own = tuple(c for c in query.where if c.ref.source == query.source.name)
+    return _filter(replace(query, joins=(), where=own), rows) if own else list(rows)
+
+
+Index = Callable[[Sequence[Row], str], tuple[dict[Any, Row], dict[Any, list[Row]]]]
+
+
+def join(query: Query, tables: Mapping[str, Sequence[Row]], indexed: Index | None = None) -> list[tuple[Row, ...]]:
     """The FROM table's rows joined as the query's JOINs say (``tables``: table -> its rows): a tuple per result
     row, one row of each table in ``query.sources`` order, ``EMPTY`` for a LEFT JOIN's missing partner. A hash
     join: each joined table is indexed once by its ON column, each row finds its partners by one lookup (a loop
-    over both tables would be 10^10 steps at 100,000 customers)."""
+    over both tables would be 10^10 steps at 100,000 customers). ``indexed`` may serve the indexes (kept with the
+    rows they index, say)."""
     joined: Sequence[Any] = tables[query.table]
     for n, step in enumerate(query.joins):
-        first, more = _index(tables[step.source.table], step.own.column)
+        first, more = (indexed or index_rows)(tables[step.source.table], step.own.column)
         at, column = query.position(step.other.source), step.other.column
         out: list[tuple[Row, ...]] = []
         for left in joined:

@@ -9,10 +9,12 @@ the emulator's own edits (touch, upserts, updates) do, and so must any other cod
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 Record = dict[str, Any]
+LOG_SIZE = 200_000  # changes remembered for readers catching up (halved when full)
 
 
 class Table(dict[str, Record]):
@@ -24,6 +26,13 @@ class Table(dict[str, Record]):
         self.top = 0
         self._by_external: dict[str, dict[str, None]] = {}  # externalId -> ids (ordered, like the dict)
         self._external: dict[str, str] = {}  # id -> the externalId it is indexed under
+        #: (version, id) of each change, oldest first: what rows built at a version need to catch up (see
+        #: ``changed_since``); a clear, or a log cut short, sends readers back to the whole table.
+        self._log: list[tuple[int, str]] = []
+        self._log_from = 0  # the log holds every change after this version
+        #: every field name any record has had -> whether it is a sublist (``{"items": [...]}``); None while
+        #: every value seen was empty. A field once seen stays: a record type's schema does not shrink.
+        self.fields: dict[str, bool | None] = {}
         self.update(records)
 
     # -- the dict's changes ---------------------------------------------------------------------------------
@@ -35,6 +44,7 @@ class Table(dict[str, Record]):
         super().__delitem__(record_id)
         self._unindex(record_id)
         self.version += 1
+        self._log.append((self.version, record_id))
 
     def pop(self, record_id: str, *default: Any) -> Any:
         if record_id not in self:
@@ -53,8 +63,10 @@ class Table(dict[str, Record]):
         super().clear()
         self._by_external.clear()
         self._external.clear()
+        self._log.clear()
         self.top = 0
         self.version += 1
+        self._log_from = self.version
 
     def update(self, records: Any = (), /, **more: Record) -> None:
         for record_id, record in dict(records, **more).items():
@@ -79,7 +91,23 @@ class Table(dict[str, Record]):
             self._external[record_id] = external_id
         if record_id.isdigit():
             self.top = max(self.top, int(record_id))
+        for key, value in self[record_id].items():
+            if self.fields.get(key) is None:
+                self.fields[key] = None if value is None else isinstance(value, dict) and "items" in value
         self.version += 1
+        self._log.append((self.version, record_id))
+        if len(self._log) > LOG_SIZE:
+            cut = len(self._log) // 2
+            self._log_from = self._log[cut - 1][0]
+            del self._log[:cut]
+
+    def changed_since(self, version: int) -> list[str] | None:
+        """The ids of the records changed or deleted after ``version`` (each once), or None when the log does not
+        reach back that far."""
+        if version < self._log_from:
+            return None
+        start = bisect.bisect_right(self._log, (version, "\uffff"))
+        return list(dict.fromkeys(record_id for _, record_id in self._log[start:]))
 
     def holding(self, external_id: str) -> list[str]:
         """The ids of the records whose externalId is ``external_id`` (the first to take it first)."""

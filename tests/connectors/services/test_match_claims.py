@@ -6,9 +6,10 @@ import threading
 import pytest
 from django.db import OperationalError, connection, transaction
 
-from canonical.models import Client, SourceRecord
+from canonical.models import Client, MatchClaim, SourceRecord
 from canonical.services.arrivals import Arrival, arrivals_keys, source_records_match, source_records_stage
 from canonical.services.matching import match_claims_acquire, matcher_for
+from canonical.tasks import match_claims_prune_task
 from connectors.base import Change, Page
 from connectors.models import Stream, SyncRun
 from connectors.services.inbound import stream_page_apply
@@ -110,3 +111,35 @@ def test_two_copies_of_one_client_arriving_at_once_make_one_golden_record(django
         assert not errors
         assert len(goldens_of(f"001{i}", f"NS{i}")) == 1, company
     assert Client.objects.count() == len(companies)
+
+
+def test_claims_no_page_holds_are_pruned_and_a_held_one_is_kept(django_db_blocker):
+    crm, erp = streams()
+    apply(crm, "001A", NORTHWIND)
+    apply(erp, "NS-1", ZEPHYR)
+    left = MatchClaim.objects.count()
+    assert left > 0  # one row per key ever claimed
+    claimed, release = threading.Event(), threading.Event()
+
+    def hold_northwind():
+        with django_db_blocker.unblock(), transaction.atomic():
+            arrival = Arrival("Account", "001B", "client", NORTHWIND, {"Id": "001B"})
+            match_claims_acquire(keys=arrivals_keys(system=crm.system, arrivals=[arrival]))
+            claimed.set()
+            release.wait(20)
+        connection.close()
+
+    holder = threading.Thread(target=hold_northwind)
+    holder.start()
+    claimed.wait(20)
+    try:
+        held = len(arrivals_keys(system=crm.system, arrivals=[
+            Arrival("Account", "001B", "client", NORTHWIND, {"Id": "001B"})])["client"])
+        assert match_claims_prune_task.apply().get() == left - held
+    finally:
+        release.set()
+        holder.join(20)
+    assert MatchClaim.objects.count() == held
+    # a key whose row was pruned is claimed again as before
+    assert apply(erp, "NS-2", NORTHWIND).created == 1
+    assert len(goldens_of("001A", "NS-2")) == 1
