@@ -235,10 +235,11 @@ def arrivals_keys(*, system: ConnectedSystem, arrivals: Sequence[Arrival]) -> di
 
 
 def source_records_match(*, sources: Sequence[SourceRecord], reason: str,
-                         probe: Mapping[str, frozenset[str]] | None = None) -> list[Placement]:
+                         probe: Mapping[str, frozenset[str] | None] | None = None) -> list[Placement]:
     """Match staged source records in order, each as ``source_record_match`` would (same decisions, same
     golden records), reading candidates once per page and writing new golden records in bulk. With ``probe``
-    (the keys the transaction claimed, by entity type), no other name key is looked up."""
+    (the keys the transaction claimed, by entity type; None for a type whose lock it holds), no other name key is
+    looked up."""
     pages: dict[str, _Page | None] = {}
     for entity_type in dict.fromkeys(s.entity_type for s in sources):
         matcher = matcher_for(entity_type)

@@ -50,6 +50,7 @@ from hub import correlation
 
 SEED_PATH = Path(__file__).resolve().parent.parent / "seeds" / "match_rules.json"
 CANDIDATE_LIMIT = 100
+CLAIM_LIMIT = 2_000  # match keys a page claims one by one; a page with more takes the entity type's lock whole
 TRIGRAM_THRESHOLD = 0.6
 
 
@@ -441,7 +442,7 @@ def match_lock_acquire(*, entity_types: Iterable[str]) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [match_lock_key(entity_type)])
 
 
-def match_claims_acquire(*, keys: Mapping[str, Iterable[str]]) -> dict[str, frozenset[str]]:
+def match_claims_acquire(*, keys: Mapping[str, Iterable[str]]) -> dict[str, frozenset[str] | None]:
     """Decide arrivals side by side with other transactions deciding records that share no match key with them:
     hold each entity type's matching lock shared, and claim (lock) each key the arrivals' matching may look up,
     until the transaction ends. Returns the keys claimed, by entity type: the caller looks up no other.
@@ -451,13 +452,22 @@ def match_claims_acquire(*, keys: Mapping[str, Iterable[str]]) -> dict[str, froz
     than TOKEN_BLOCK_CAP views is never looked up (too common to identify a name), so it is not claimed either:
     every page would share it. Keys are claimed in one statement in a single global order (their hash), so two
     claimers never wait on each other both ways; a transaction holding the lock exclusively
-    (``match_lock_acquire``) waits for every claimer, and they for it. Call it before any row lock."""
-    claimed: dict[str, frozenset[str]] = {}
+    (``match_lock_acquire``) waits for every claimer, and they for it. Call it before any row lock.
+
+    A page that would claim more than CLAIM_LIMIT keys (a page of a bulk load) takes the lock whole instead (None
+    in the result: it may look up any key): it shares keys with any other such page anyway, and claiming
+    thousands of keys costs more than it saves. Small pages (webhooks, the pulls of a steady trickle) keep
+    their claims, and are not held up by one another."""
+    claimed: dict[str, frozenset[str] | None] = {}
     table = MatchClaim._meta.db_table
     with connection.cursor() as cursor:
         for entity_type in sorted(keys):
-            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [match_lock_key(entity_type)])
             wanted = set(keys[entity_type])
+            if len(wanted) > CLAIM_LIMIT:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [match_lock_key(entity_type)])
+                claimed[entity_type] = None
+                continue
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [match_lock_key(entity_type)])
             names = {k for k in wanted if k.startswith(NAME_KEY_MARK)}
             counts = key_counts(entity_type, names, cap=TOKEN_BLOCK_CAP)
             chosen = sorted((wanted - names) | {k for k in names if counts[k] <= TOKEN_BLOCK_CAP})

@@ -146,7 +146,7 @@ def _arrivals(page: Page) -> list[Arrival]:
 
 
 def _apply_in_bulk(stream: Stream, arrivals: Sequence[Arrival], counts: PageCounts, *, new: bool = False,
-                   probe: Mapping[str, frozenset[str]] | None = None) -> None:
+                   probe: Mapping[str, frozenset[str] | None] | None = None) -> None:
     """Stage the page in bulk, then match what is new or changed, in page order. An attached copy whose
     attributes are as they were (only its payload changed: the hub's own write read back, say) keeps its match
     view and its golden record as they are."""

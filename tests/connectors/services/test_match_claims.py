@@ -7,6 +7,7 @@ import pytest
 from django.db import OperationalError, connection, transaction
 
 from canonical.models import Client, MatchClaim, SourceRecord
+from canonical.services import matching
 from canonical.services.arrivals import Arrival, arrivals_keys, source_records_match, source_records_stage
 from canonical.services.matching import match_claims_acquire, matcher_for
 from canonical.tasks import match_claims_prune_task
@@ -41,7 +42,7 @@ def goldens_of(*external_ids):
     return set(SourceRecord.objects.filter(external_id__in=external_ids).values_list("golden_record_id", flat=True))
 
 
-def test_a_page_waits_only_for_a_page_sharing_a_match_key(django_db_blocker):
+def test_a_page_waits_only_for_a_page_sharing_a_match_key(django_db_blocker, monkeypatch):
     crm, erp = streams()
     claimed, release, failure = threading.Event(), threading.Event(), []
 
@@ -67,6 +68,11 @@ def test_a_page_waits_only_for_a_page_sharing_a_match_key(django_db_blocker):
     try:
         with connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = '1s'")
+        # a page claiming more keys than a page may claim one by one takes the whole lock: it waits too
+        monkeypatch.setattr(matching, "CLAIM_LIMIT", 1)
+        with pytest.raises(OperationalError):
+            apply(erp, "NS-1", ZEPHYR)
+        monkeypatch.undo()
         # a client sharing no key with Northwind is matched at once
         assert apply(erp, "NS-1", ZEPHYR).created == 1
         # Northwind from the ERP waits for the CRM's page (here: gives up after the lock timeout)
