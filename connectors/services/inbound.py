@@ -121,7 +121,7 @@ def _page_apply(stream: Stream, page: Page, run: SyncRun, *, deletions: bool, ad
             match_lock_acquire(entity_types=[c.entity_type for c in page.changes if not (deletions or c.deleted)])
             _apply_one_at_a_time(stream, page, counts, deletions=deletions)
         elif arrivals:
-            # Before any row lock of the page too: pages sharing no match key are matched side by side.
+            # Before any row lock of the page too: small pages sharing no match key are matched side by side.
             claimed = match_claims_acquire(keys=arrivals_keys(system=stream.system, arrivals=arrivals))
             _apply_in_bulk(stream, arrivals, counts, new=new, probe=claimed)
         if advance_cursor:
