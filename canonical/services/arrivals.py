@@ -7,8 +7,8 @@ are read once for the page, and kept up to date in memory as each record is deci
 it makes (rows, history, match views, decisions, change events) are written in bulk. Before a record whose
 decision reads the database beyond that (one that refers to another record, one joining a golden record made
 earlier in the page, one already attached) the pending writes are flushed, so every decision is the one the
-record-at-a-time path makes. Call both inside the page's transaction, holding its matching lock or its claims
-on the page's match keys (``arrivals_keys``).
+record-at-a-time path makes. Call both inside the page's transaction; match holding its matching lock or its
+claims on the match keys of the staged records (``source_records_prepare``).
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ from canonical.services.golden import (
 )
 from canonical.services.matching import (
     CANDIDATE_LIMIT,
-    TRIGRAM_THRESHOLD,
     Matcher,
     Scored,
     _best_per_golden,
@@ -51,10 +50,10 @@ from canonical.services.matching import (
     key_holders,
     match_values,
     matcher_for,
+    most_similar,
     potential_match_open,
     score_against,
     similar_names,
-    similarity,
     source_record_match,
     trigrams,
 )
@@ -216,35 +215,45 @@ def _restage(system: ConnectedSystem, arrivals: Sequence[Arrival], results: list
 
 # --- matching ----------------------------------------------------------------------------------------------
 
-def arrivals_keys(*, system: ConnectedSystem, arrivals: Sequence[Arrival]) -> dict[str, set[str]]:
-    """The match keys (blocking keys and name keys) of the arrivals' match views, by entity type: every key their
-    matching may look up, to claim before staging them (``match_claims_acquire``). Entity types matched
-    otherwise (revenue facts) have none."""
+@dataclass(frozen=True)
+class Prepared:
+    """Staged source records as matching will see them, worked out before any lock is taken: their match views
+    (by source record pk) and every key their matching may look up (by entity type), to claim
+    (``match_claims_acquire``). Entity types matched otherwise (revenue facts) have neither."""
+
+    views: dict[Any, MatchRecord]
+    keys: dict[str, set[str]]
+
+
+def source_records_prepare(*, sources: Sequence[SourceRecord]) -> Prepared:
+    """The match views and match keys (blocking keys and name keys) of staged source records (see Prepared)."""
+    views: dict[Any, MatchRecord] = {}
     keys: dict[str, set[str]] = {}
-    for entity_type in dict.fromkeys(a.entity_type for a in arrivals):
+    for entity_type in dict.fromkeys(s.entity_type for s in sources):
         matcher = matcher_for(entity_type)
         if matcher is None:
             continue
         found = keys.setdefault(entity_type, set())
-        for arrival in arrivals:
-            if arrival.entity_type == entity_type:
-                view = _match_view(matcher, SourceRecord(system=system, entity_type=entity_type,
-                                                         attributes=arrival.attributes))
+        for source in sources:
+            if source.entity_type == entity_type:
+                view = views[source.pk] = _match_view(matcher, source)
                 found.update(view.block_keys, view.name_keys)
-    return keys
+    return Prepared(views, keys)
 
 
 def source_records_match(*, sources: Sequence[SourceRecord], reason: str,
-                         probe: Mapping[str, frozenset[str] | None] | None = None) -> list[Placement]:
+                         probe: Mapping[str, frozenset[str] | None] | None = None,
+                         prepared: Prepared | None = None) -> list[Placement]:
     """Match staged source records in order, each as ``source_record_match`` would (same decisions, same
     golden records), reading candidates once per page and writing new golden records in bulk. With ``probe``
     (the keys the transaction claimed, by entity type; None for a type whose lock it holds), no other name key is
-    looked up."""
+    looked up; with ``prepared`` (the sources' own, as staged), their match views are not worked out again."""
     pages: dict[str, _Page | None] = {}
     for entity_type in dict.fromkeys(s.entity_type for s in sources):
         matcher = matcher_for(entity_type)
         pages[entity_type] = _Page(matcher, [s for s in sources if s.entity_type == entity_type], reason,
-                                   probe=probe.get(entity_type, frozenset()) if probe is not None else None) \
+                                   probe=probe.get(entity_type, frozenset()) if probe is not None else None,
+                                   views=prepared.views if prepared is not None else None) \
             if matcher else None
     placements = []
     for source in sources:
@@ -319,8 +328,9 @@ class _Page:
     """One entity type's records of a page, and what matching reads of the database, kept in memory."""
 
     def __init__(self, matcher: Matcher, sources: Sequence[SourceRecord], reason: str, *,
-                 probe: frozenset[str] | None = None) -> None:
+                 probe: frozenset[str] | None = None, views: Mapping[Any, MatchRecord] | None = None) -> None:
         self.matcher, self.reason, self.probe = matcher, reason, probe
+        self.prepared = dict(views or {})  # worked out before the page's locks: each used once, then recomputed
         self.model = model_for(matcher.entity_type)
         self.page_ids = [s.pk for s in sources]
         self.page_set = set(self.page_ids)
@@ -359,6 +369,9 @@ class _Page:
 
     # -- reads, once per page ---------------------------------------------------------------------------------
     def _view(self, source: SourceRecord) -> MatchRecord:
+        view = self.prepared.pop(source.pk, None)
+        if view is not None and not _references(source):  # a reference resolves to what the page placed so far
+            return view
         return _match_view(self.matcher, source)
 
     def _tf_keys(self, view: MatchRecord) -> list[str]:
@@ -428,10 +441,8 @@ class _Page:
     def _similar(self, view: MatchRecord) -> list[MatchRecord]:
         self._fetch_similar([view])
         before = [v for v in self.similar_before[view.pk] if self._live(v, view.pk)]
-        grams = trigrams(view.name_key)
         near = {pk for key in view.name_keys for pk in self.names.get(key, ())} - {view.pk}
-        scored = sorted(((similarity(grams, self.grams[pk]), str(pk), pk) for pk in near), key=lambda s: (-s[0], s[1]))
-        ours = [self.views[pk] for score, _, pk in scored if score >= TRIGRAM_THRESHOLD]
+        ours = [self.views[pk] for pk in most_similar(trigrams(view.name_key), self.grams, near)]
         return (before + ours)[:CANDIDATE_LIMIT]
 
     def _tally(self, old: MatchRecord | None, new: MatchRecord | None) -> None:

@@ -12,6 +12,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -234,6 +235,7 @@ def _live(matcher: Matcher) -> models.QuerySet:
     ).only("source_record_id", "golden_record_id", "values")
 
 
+@lru_cache(maxsize=65_536)  # candidates' names come back page after page; bounded, so memory stays flat
 def trigrams(text: str) -> frozenset[str]:
     """pg_trgm's trigrams of a normalised name (lower-case letters, digits and single spaces): each word
     padded with two spaces before and one after."""
@@ -244,12 +246,30 @@ def trigrams(text: str) -> frozenset[str]:
     return frozenset(grams)
 
 
+@lru_cache(maxsize=65_536)
+def _ratio(shared: int, total: int) -> float:
+    """shared / total in single precision, as pg_trgm computes it (a few thousand distinct pairs ever occur)."""
+    return float(np.float32(shared) / np.float32(total))
+
+
 def similarity(a: frozenset[str], b: frozenset[str], shared: int | None = None) -> float:
     """pg_trgm's similarity: shared trigrams over all trigrams, computed in single precision as it is."""
     if not a or not b:
         return 0.0
     shared = len(a & b) if shared is None else shared
-    return float(np.float32(shared) / np.float32(len(a) + len(b) - shared))
+    return _ratio(shared, len(a) + len(b) - shared)
+
+
+def most_similar(own: frozenset[str], grams: Mapping[Any, frozenset[str]], pks: Iterable[Any]) -> list[Any]:
+    """The pks whose trigrams are at least TRIGRAM_THRESHOLD similar to ``own``, best first (ties by pk's text):
+    only those past the threshold are ranked."""
+    scored = []
+    for pk in pks:
+        score = similarity(own, grams[pk])
+        if score >= TRIGRAM_THRESHOLD:
+            scored.append((-score, str(pk), pk))
+    scored.sort(key=lambda s: (s[0], s[1]))
+    return [pk for _, _, pk in scored]
 
 
 def similar_names(entity_type: str, views: Sequence[MatchRecord], *, exclude: Sequence[Any] = (),
@@ -268,9 +288,7 @@ def similar_names(entity_type: str, views: Sequence[MatchRecord], *, exclude: Se
     for pk, view in wanted.items():
         own = trigrams(view.name_key)
         near = {i for key in view.name_keys if key in distinctive for i in holders.get(key, ())} - {pk}
-        scored = [(similarity(own, grams[i]), str(i), i) for i in near if i in grams]
-        chosen[pk] = [i for score, _, i in sorted(scored, key=lambda s: (-s[0], s[1]))
-                      if score >= TRIGRAM_THRESHOLD][:CANDIDATE_LIMIT]
+        chosen[pk] = most_similar(own, grams, (i for i in near if i in grams))[:CANDIDATE_LIMIT]
     held = _views({i for ids in chosen.values() for i in ids})
     return {pk: [held[i] for i in ids if i in held] for pk, ids in chosen.items()}
 

@@ -24,8 +24,8 @@ from canonical.models import ConnectedSystem, SourceRecord
 from canonical.services.arrivals import (
     Arrival,
     arrivals_changing,
-    arrivals_keys,
     source_records_match,
+    source_records_prepare,
     source_records_stage,
 )
 from canonical.services.golden import (
@@ -121,9 +121,7 @@ def _page_apply(stream: Stream, page: Page, run: SyncRun, *, deletions: bool, ad
             match_lock_acquire(entity_types=[c.entity_type for c in page.changes if not (deletions or c.deleted)])
             _apply_one_at_a_time(stream, page, counts, deletions=deletions)
         elif arrivals:
-            # Before any row lock of the page too: small pages sharing no match key are matched side by side.
-            claimed = match_claims_acquire(keys=arrivals_keys(system=stream.system, arrivals=arrivals))
-            _apply_in_bulk(stream, arrivals, counts, new=new, probe=claimed)
+            _apply_in_bulk(stream, arrivals, counts, new=new)
         if advance_cursor:
             field = "deleted_cursor" if deletions else "cursor"
             Stream.objects.filter(pk=stream.pk).update(**{field: page.cursor})
@@ -145,22 +143,31 @@ def _arrivals(page: Page) -> list[Arrival]:
             for c in page.changes]
 
 
-def _apply_in_bulk(stream: Stream, arrivals: Sequence[Arrival], counts: PageCounts, *, new: bool = False,
-                   probe: Mapping[str, frozenset[str] | None] | None = None) -> None:
+def _apply_in_bulk(stream: Stream, arrivals: Sequence[Arrival], counts: PageCounts, *, new: bool = False) -> None:
     """Stage the page in bulk, then match what is new or changed, in page order. An attached copy whose
     attributes are as they were (only its payload changed: the hub's own write read back, say) keeps its match
-    view and its golden record as they are."""
+    view and its golden record as they are.
+
+    Staging and working out the match views need no matching lock: they are done before it is taken, while
+    another page may be matching. Then the page claims the keys its matching may look up (small pages sharing
+    no key with another are matched side by side) or, for a bulk page, takes the lock whole. The one page that
+    may then wait for this page's rows (the same records arriving by a webhook as they are pulled) is the victim
+    of a deadlock PostgreSQL breaks, and is applied again (stream_page_apply)."""
     reason = f"pulled from {stream.system.key}"
     staged = source_records_stage(system=stream.system, arrivals=arrivals, reason=reason, new=new)
     changed = [s for s in staged if s.changed]
     counts.unchanged += len(staged) - len(changed)
     counts.created += sum(s.created for s in changed)
     counts.updated += sum(not s.created for s in changed)
-    to_match = [s for s in changed if s.attributes_changed or s.source_record.golden_record_id is None]
-    placements = source_records_match(sources=[s.source_record for s in to_match], reason=reason, probe=probe)
-    for stage, placement in zip(to_match, placements, strict=True):
+    to_match = [s.source_record for s in changed if s.attributes_changed or s.source_record.golden_record_id is None]
+    if not to_match:
+        return
+    prepared = source_records_prepare(sources=to_match)
+    claimed = match_claims_acquire(keys=prepared.keys)
+    placements = source_records_match(sources=to_match, reason=reason, probe=claimed, prepared=prepared)
+    for source, placement in zip(to_match, placements, strict=True):
         if placement.error is not None:
-            _parked(counts, stage.source_record, placement.error)
+            _parked(counts, source, placement.error)
 
 
 def _apply_one_at_a_time(stream: Stream, page: Page, counts: PageCounts, *, deletions: bool) -> None:

@@ -16,13 +16,11 @@ from canonical.registry import model_for
 from canonical.services.arrivals import (
     Arrival,
     arrivals_changing,
-    similarity,
     source_records_match,
     source_records_stage,
-    trigrams,
 )
 from canonical.services.golden import source_record_stage
-from canonical.services.matching import source_record_match
+from canonical.services.matching import similarity, source_record_match, trigrams
 from hub import correlation
 from tests.factories.canonical import ConnectedSystemFactory
 

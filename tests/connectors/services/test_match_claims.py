@@ -8,7 +8,7 @@ from django.db import OperationalError, connection, transaction
 
 from canonical.models import Client, MatchClaim, SourceRecord
 from canonical.services import matching
-from canonical.services.arrivals import Arrival, arrivals_keys, source_records_match, source_records_stage
+from canonical.services.arrivals import Arrival, source_records_match, source_records_prepare, source_records_stage
 from canonical.services.matching import match_claims_acquire, matcher_for
 from canonical.tasks import match_claims_prune_task
 from connectors.base import Change, Page
@@ -51,9 +51,11 @@ def test_a_page_waits_only_for_a_page_sharing_a_match_key(django_db_blocker, mon
         try:
             with django_db_blocker.unblock(), transaction.atomic():
                 arrival = Arrival("Account", "001A", "client", NORTHWIND, {"Id": "001A"})
-                match_claims_acquire(keys=arrivals_keys(system=crm.system, arrivals=[arrival]))
-                staged = source_records_stage(system=crm.system, arrivals=[arrival], reason="test")
-                source_records_match(sources=[s.source_record for s in staged], reason="test")
+                sources = [s.source_record for s in source_records_stage(system=crm.system, arrivals=[arrival],
+                                                                         reason="test")]
+                prepared = source_records_prepare(sources=sources)
+                claims = match_claims_acquire(keys=prepared.keys)
+                source_records_match(sources=sources, reason="test", probe=claims, prepared=prepared)
                 claimed.set()
                 release.wait(20)
         except Exception as exc:  # noqa: BLE001 (reported below)
@@ -119,6 +121,13 @@ def test_two_copies_of_one_client_arriving_at_once_make_one_golden_record(django
     assert Client.objects.count() == len(companies)
 
 
+def northwind_keys(crm):
+    """The keys another copy of Northwind from the CRM would claim."""
+    copy = SourceRecord(system=crm.system, object_type="Account", external_id="001B", entity_type="client",
+                        attributes=NORTHWIND)
+    return source_records_prepare(sources=[copy]).keys
+
+
 def test_claims_no_page_holds_are_pruned_and_a_held_one_is_kept(django_db_blocker):
     crm, erp = streams()
     apply(crm, "001A", NORTHWIND)
@@ -129,8 +138,7 @@ def test_claims_no_page_holds_are_pruned_and_a_held_one_is_kept(django_db_blocke
 
     def hold_northwind():
         with django_db_blocker.unblock(), transaction.atomic():
-            arrival = Arrival("Account", "001B", "client", NORTHWIND, {"Id": "001B"})
-            match_claims_acquire(keys=arrivals_keys(system=crm.system, arrivals=[arrival]))
+            match_claims_acquire(keys=northwind_keys(crm))
             claimed.set()
             release.wait(20)
         connection.close()
@@ -139,8 +147,7 @@ def test_claims_no_page_holds_are_pruned_and_a_held_one_is_kept(django_db_blocke
     holder.start()
     claimed.wait(20)
     try:
-        held = len(arrivals_keys(system=crm.system, arrivals=[
-            Arrival("Account", "001B", "client", NORTHWIND, {"Id": "001B"})])["client"])
+        held = len(northwind_keys(crm)["client"])
         assert match_claims_prune_task.apply().get() == left - held
     finally:
         release.set()
