@@ -63,9 +63,21 @@ class Column:
         return LEVELS[self.type]
 
 
-def prepare_column(field_type: str, values: Sequence[str]) -> Column:
+def _factorise(values: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The values as an array, their sorted distinct values, and each one's index among those: np.unique's
+    answer. A handful of values (a record and its candidates, online) are factorised in Python, in a fraction of
+    the time numpy takes to set up its sort."""
     array = np.asarray(values, dtype=object)
-    uniques, inverse = np.unique(array, return_inverse=True)
+    if len(values) > 256:
+        uniques, inverse = np.unique(array, return_inverse=True)
+        return array, uniques, inverse
+    ordered = sorted(set(values))
+    index = {v: i for i, v in enumerate(ordered)}
+    return array, np.array(ordered, dtype=object), np.fromiter((index[v] for v in values), np.int64, len(values))
+
+
+def prepare_column(field_type: str, values: Sequence[str]) -> Column:
+    array, uniques, inverse = _factorise(values)
     # Shift so that "" (missing) is code 0 and every real value is >= 1.
     has_empty = len(uniques) > 0 and uniques[0] == ""
     codes = (inverse + (0 if has_empty else 1)).astype(np.int32)
@@ -80,11 +92,11 @@ def prepare_column(field_type: str, values: Sequence[str]) -> Column:
         column.numeric = np.where(np.isnat(days), np.nan, days.astype("int64").astype(np.float64))
     elif field_type == "address":
         signature = {v: " ".join(sorted(t for t in v.split() if any(ch.isdigit() for ch in t))) for v in uniques}
-        sig_uniques, numbers = np.unique(np.array([signature[v] for v in array], dtype=object), return_inverse=True)
+        _, sig_uniques, numbers = _factorise([signature[v] for v in array])
         column.numbers = (numbers + (0 if len(sig_uniques) and sig_uniques[0] == "" else 1)).astype(np.int32)
     elif field_type == "name":
         keys = {v: jellyfish.metaphone(v) if v else "" for v in uniques}
-        _, phonetic = np.unique(np.array([keys[v] for v in array], dtype=object), return_inverse=True)
+        _, _, phonetic = _factorise([keys[v] for v in array])
         column.phonetic = phonetic.astype(np.int32)
     return column
 

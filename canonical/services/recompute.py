@@ -24,7 +24,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from canonical.choices import ChangeOperation
-from canonical.models import ChangeEvent, SourceRecord
+from canonical.models import ChangeEvent, ConnectedSystem, SourceRecord
 from canonical.registry import model_for
 from canonical.services.changes import change_event_build
 from canonical.services.golden import _apply, _lineage_changed, _survive
@@ -77,8 +77,12 @@ def _active_sources(entity_type: str, golden_pks: set[Any]) -> dict[Any, list[So
     """Each golden record's active source records, in id order, as one query reads them for all."""
     found: dict[Any, list[SourceRecord]] = defaultdict(list)
     rows = (SourceRecord.objects.filter(entity_type=entity_type, golden_record_id__in=golden_pks, is_deleted=False)
-            .select_related("system").defer("payload").order_by("id"))  # survivorship reads attributes only
+            .defer("payload").order_by("id"))  # survivorship reads attributes only
+    systems: dict[Any, ConnectedSystem] = {}  # a handful, shared by thousands of rows: read once each
     for source in rows:
+        if source.system_id not in systems:
+            systems[source.system_id] = ConnectedSystem.objects.get(pk=source.system_id)
+        source.system = systems[source.system_id]
         found[source.golden_record_id].append(source)
     return found
 
