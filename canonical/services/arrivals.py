@@ -32,7 +32,6 @@ from canonical.services.golden import (
     StageResult,
     _apply,
     _attribute_times,
-    _json_safe,
     _survive,
     payload_digest,
     source_record_stage,
@@ -58,7 +57,7 @@ from canonical.services.matching import (
     trigrams,
 )
 from canonical.services.recompute import golden_records_recompute, source_records_attach
-from hub.db import history_rows_insert, rows_insert, rows_update
+from hub.db import history_rows_insert, json_safe, rows_insert, rows_update
 
 MATCH_VIEW_FIELDS = ["entity_type", "golden_record_id", "values", "block_keys", "name_key", "name_keys", "is_active"]
 
@@ -110,10 +109,10 @@ def source_records_stage(*, system: ConnectedSystem, arrivals: Sequence[Arrival]
     for key, arrival, digest in keyed:
         row = held.get(key)
         if row is None:
-            attributes = _json_safe(arrival.attributes)
+            attributes = json_safe(arrival.attributes)
             row = SourceRecord(system=system, object_type=key[0], external_id=key[1], entity_type=arrival.entity_type,
                                golden_record_id=arrival.golden_record_id, attributes=attributes,
-                               payload=_json_safe(arrival.payload), payload_hash=digest,
+                               payload=json_safe(arrival.payload), payload_hash=digest,
                                source_modified_at=arrival.source_modified_at,
                                attribute_times=_attribute_times({}, {}, attributes, None, arrival.source_modified_at))
             row._change_reason = reason
@@ -127,11 +126,11 @@ def source_records_stage(*, system: ConnectedSystem, arrivals: Sequence[Arrival]
                 and arrival.source_modified_at < row.source_modified_at):
             results.append(StageResult(row, created=False, changed=False, stale=True))
             continue
-        attributes = _json_safe(arrival.attributes)
+        attributes = json_safe(arrival.attributes)
         same = attributes == row.attributes and not row.is_deleted
         row.attribute_times = _attribute_times(row.attributes, row.attribute_times, attributes,
                                                row.source_modified_at, arrival.source_modified_at)
-        row.attributes, row.payload = attributes, _json_safe(arrival.payload)
+        row.attributes, row.payload = attributes, json_safe(arrival.payload)
         row.payload_hash, row.source_modified_at = digest, arrival.source_modified_at
         row.is_deleted, row.deleted_at, row.last_changed_at = False, None, now
         row._change_reason = reason

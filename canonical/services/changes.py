@@ -1,14 +1,13 @@
 """The change feed: write a change event with each golden change; give events positions after commit."""
 
-import json
 from collections.abc import Sequence
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 
 from canonical.choices import ChangeOperation
 from canonical.models import ChangeEvent
 from hub import correlation
+from hub.db import json_safe
 
 # pg_advisory_xact_lock key for the sequencer: "CONCORD1" in ASCII, any constant would do.
 SEQUENCER_LOCK = 0x434F4E434F524431
@@ -22,7 +21,7 @@ def golden_record_snapshot(record: models.Model) -> dict:
         if field.name in {"id", "golden_id", "version", "lineage", "created_at", "updated_at"}:
             continue
         data[field.name] = getattr(record, field.attname)
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    return json_safe(data)
 
 
 def change_event_build(

@@ -24,6 +24,7 @@ from canonical.matching import normalise
 from canonical.models import ConnectedSystem, SourceRecord
 from canonical.registry import model_for
 from canonical.services.changes import change_event_record
+from hub.db import json_safe
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,6 @@ class StageResult:
 def payload_digest(payload: Mapping[str, Any]) -> str:
     canonical_json = json.dumps(payload, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
     return hashlib.sha256(canonical_json.encode()).hexdigest()
-
-
-def _json_safe(value: Mapping[str, Any]) -> dict:
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
 def source_record_stage(
@@ -68,9 +65,9 @@ def source_record_stage(
     with transaction.atomic():
         existing = SourceRecord.objects.select_for_update().filter(**key).first()
         if existing is None:
-            safe = _json_safe(attributes)
+            safe = json_safe(attributes)
             record = SourceRecord(
-                **key, entity_type=entity_type, attributes=safe, payload=_json_safe(payload),
+                **key, entity_type=entity_type, attributes=safe, payload=json_safe(payload),
                 payload_hash=digest, source_modified_at=source_modified_at,
                 attribute_times=_attribute_times({}, {}, safe, None, source_modified_at),
             )
@@ -91,11 +88,11 @@ def source_record_stage(
             and source_modified_at < existing.source_modified_at
         ):
             return StageResult(existing, created=False, changed=False, stale=True)
-        safe = _json_safe(attributes)
+        safe = json_safe(attributes)
         existing.attribute_times = _attribute_times(existing.attributes, existing.attribute_times, safe,
                                                     existing.source_modified_at, source_modified_at)
         existing.attributes = safe
-        existing.payload = _json_safe(payload)
+        existing.payload = json_safe(payload)
         existing.payload_hash = digest
         existing.source_modified_at = source_modified_at
         existing.is_deleted = False

@@ -368,8 +368,10 @@ def _write_back(subscription: Subscription, written: Sequence[Written]) -> None:
     if stamped:
         source_records_stage(system=system, arrivals=stamped, reason=f"hub id stamped in {system.key} by the hub")
     if new:
+        # Copies none of which the crosswalk holds (read above) are inserted without reading their rows again.
         staged = source_records_stage(system=system, arrivals=[a for _, a in new],
-                                      reason=f"written to {system.key} by the hub")
+                                      reason=f"written to {system.key} by the hub",
+                                      new=not any(w.external_id in held for w, _ in new))
         pairs = [(s.source_record, w.delivery.record_id) for (w, _), s in zip(new, staged, strict=True)
                  if s.source_record.golden_record_id is None]
         _attach(subscription, pairs)

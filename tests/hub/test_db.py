@@ -1,14 +1,18 @@
 """The bulk writes the ORM lacks: rows inserted and updated column by column, and their history rows."""
 
+import json
 import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 import pytest
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from canonical.models import ChangeEvent, Client, MatchRecord
 from hub import correlation
-from hub.db import history_rows_insert, rows_insert, rows_update
+from hub.db import history_rows_insert, json_safe, rows_insert, rows_update
 from tests.factories.canonical import SourceRecordFactory
 
 AWKWARD = ['name=o"brien', "back\\slash", "comma, and {braces}", "NULL", "", "ünïcödé"]
@@ -150,3 +154,19 @@ def test_json_values_are_stored_as_the_orm_stores_them():
     rows_update(MatchRecord, bulk, ["values", "name_key"])
     row = MatchRecord.objects.get(pk=sources[1].pk)
     assert (row.values, row.name_key) == (["a", None], "x" * MatchRecord._meta.get_field("name_key").max_length)
+
+
+def test_json_safe_gives_what_a_json_field_reads_back():
+    from django.utils.translation import gettext_lazy
+
+    value = {
+        "at": datetime(2026, 3, 4, 5, 6, 7, 891234, tzinfo=UTC), "naive": datetime(2026, 3, 4, 5, 6, 7),
+        "day": date(2026, 3, 4), "time": time(5, 6, 7, 891234), "took": timedelta(hours=1, seconds=3),
+        "amount": Decimal("1234.50"), "id": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+        "label": gettext_lazy("Client"), "nested": [{1: "one", None: "none", False: "no"}, (1.5, "é", None)],
+        "big": 2**70, "float": 1e16,
+    }
+    assert json_safe(value) == json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    assert json_safe(value)["at"] == "2026-03-04T05:06:07.891Z"
+    with pytest.raises(TypeError):
+        json_safe({"tags": {"a", "b"}})
