@@ -1,12 +1,13 @@
 """The NetSuite connector: deltas and deletions through SuiteQL, writes as ``eid:`` upserts (or updates by id).
 
 Reading: SuiteQL selects ``id`` and ``TO_CHAR(lastmodifieddate, 'YYYY-MM-DD"T"HH24:MI:SS')`` (a sortable
-timestamp in the account time zone) for the window ``lastmodifieddate >= cursor - overlap``, ordered by
+timestamp in the account time zone) for the window ``lastmodifieddate >= high-water mark`` (once a minute, from
+``overlap_s`` before it, for records committed late: a time cursor, see connectors.cursors), ordered by
 ``lastmodifieddate, id``, each page asked again from the last stamp read (see ``_pages``). Customers and
 projects come whole with their delta query (their fields, names through ``BUILTIN.DF``, the billing address
 joined: see ``reads``); the other records (transactions, whose lines are another table) are then fetched from
 the record service, several at once within the account's concurrency limit, as the mapping needs the record
-as the record service returns it. Cursors are ISO-8601 UTC strings (``2026-06-19T16:31:36+00:00``);
+as the record service returns it. Cursor stamps are ISO-8601 UTC strings (``2026-06-19T16:31:36+00:00``);
 the account time zone (config ``timezone``) converts both ways. A first read that finds nothing yields one
 empty page with cursor ``''`` (read as "from the start" next time). Around a DST fall-back a local time is
 ambiguous; it is always read as the earlier instant, so the window only ever widens.
@@ -25,7 +26,8 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from connectors.base import Change, Connector, Page, Upsert, WriteResult
-from connectors.errors import ConnectorError, RateLimited
+from connectors.cursors import DEFAULT_SWEEP_S, TimeCursor
+from connectors.errors import ConnectorError, RateLimited, Rejected
 from connectors.netsuite import mapping, reads
 from connectors.netsuite.client import NetSuiteClient
 
@@ -52,18 +54,22 @@ def parse_cursor(cursor: str | None) -> datetime | None:
 
 class NetSuiteConnector(Connector):
     """Config: ``client_id_env``, ``certificate_id_env``, ``private_key_env`` (names of environment variables),
-    ``timezone`` (account time zone, default America/Los_Angeles), ``overlap_s`` (default 120),
+    ``timezone`` (account time zone, default America/Los_Angeles), ``overlap_s`` (how late a record may commit
+    after its stamp, default 120) and ``sweep_s`` (how often a read looks back that far, default 60: see
+    connectors.cursors),
     ``page_size`` (default 1000), ``concurrency`` (requests in flight at once, 1 to 15, default 4)."""
 
     kind = "netsuite"
     objects = mapping.OBJECTS
 
     def __init__(self, *, base_url: str, config: Mapping[str, Any],
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, clock: Callable[[], datetime] | None = None) -> None:
         super().__init__(base_url=base_url, config=config)
         self.client = NetSuiteClient(base_url=self.base_url, config=self.config, transport=transport)
         self.timezone = ZoneInfo(self.config.get("timezone", "America/Los_Angeles"))
         self.overlap = timedelta(seconds=float(self.config.get("overlap_s", 120)))
+        self.sweep = timedelta(seconds=float(self.config.get("sweep_s", DEFAULT_SWEEP_S)))
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.page_size = int(self.config.get("page_size", 1000))
         self.concurrency = min(max(int(self.config.get("concurrency", DEFAULT_CONCURRENCY)), 1), MAX_CONCURRENCY)
 
@@ -83,16 +89,22 @@ class NetSuiteConnector(Connector):
 
     # -- reading ---------------------------------------------------------------------------------------------
 
+    def _window(self, cursor: str | None) -> tuple[datetime | None, TimeCursor]:
+        """Where a read from ``cursor`` starts, and the cursor its pages carry (see connectors.cursors)."""
+        try:
+            held = TimeCursor.parse(cursor, parse_cursor)
+        except ValueError:
+            raise Rejected(f"cursor {cursor!r} is not an ISO-8601 datetime") from None
+        return held.read_from(now=self.clock(), overlap=self.overlap, every=self.sweep)
+
     def _pages(self, build: Callable[[datetime | None], str], column: str,
-               cursor: str | None) -> Iterator[tuple[list[dict[str, str]], bool]]:
+               since: datetime | None) -> Iterator[tuple[list[dict[str, str]], bool]]:
         """Run ``build(since)`` page by page, each page asked from the last stamp read (keyset paging).
 
         Offsets over ``ORDER BY lastmodifieddate`` would skip rows: a record edited mid-pull moves to the end
         and every later row shifts one place back, past the next offset. Asked again from the last stamp read,
         a page starts after the rows read at that stamp (they come first, in id order) and a moved record is
         read again at its new place."""
-        start = parse_cursor(cursor)
-        since = start - self.overlap if start else None
         skip = 0  # rows at ``since`` already read
         while True:
             page = self.client.suiteql(build(since), limit=self.page_size, offset=skip)
@@ -123,8 +135,8 @@ class NetSuiteConnector(Connector):
             raise ValueError(f"netsuite: cannot read {object_type!r}")
         entity_type = self.objects.get(object_type, "revenue_event")
         whole = reads.WHOLE.get(object_type)
-        high = parse_cursor(cursor)
-        for items, has_more in self._pages(lambda since: self._query(object_type, since), "lastmodified", cursor):
+        since, held = self._window(cursor)
+        for items, has_more in self._pages(lambda since: self._query(object_type, since), "lastmodified", since):
             changes = []
             stamps = [self._from_local(item["lastmodified"]) for item in items]
             if whole:
@@ -133,9 +145,9 @@ class NetSuiteConnector(Connector):
             else:
                 records = self._records(object_type, [item["id"] for item in items])
             for item, record, modified in zip(items, records, stamps, strict=True):
-                high = max(high, modified) if high else modified
+                held = held.moved(modified)
                 changes.append(self._change(object_type, entity_type, item["id"], record, modified))
-            yield Page(changes=changes, cursor=high.isoformat() if high else "", has_more=has_more)
+            yield Page(changes=changes, cursor=held.text(datetime.isoformat), has_more=has_more)
 
     def _records(self, object_type: str, ids: Sequence[str]) -> list[dict[str, Any]]:
         """The page's records from the record service, up to ``concurrency`` requests in flight (in order); the
@@ -186,16 +198,16 @@ class NetSuiteConnector(Connector):
             clause = " AND ".join(where)  # constants and formatted datetimes only
             return f"SELECT recordid, type, TO_CHAR(deleteddate, {TO_CHAR}) AS deleted FROM DeletedRecord WHERE {clause} ORDER BY deleteddate, recordid"  # noqa: S608, E501
 
-        high = parse_cursor(cursor)
-        for items, has_more in self._pages(build, "deleted", cursor):
+        since, held = self._window(cursor)
+        for items, has_more in self._pages(build, "deleted", since):
             changes = []
             for item in items:
                 deleted = self._from_local(item["deleted"])
-                high = max(high, deleted) if high else deleted
+                held = held.moved(deleted)
                 changes.append(Change(object_type=object_type, external_id=str(item["recordid"]),
                                       entity_type=entity_type, attributes={}, payload=dict(item),
                                       modified_at=deleted, deleted=True))
-            yield Page(changes=changes, cursor=high.isoformat() if high else "", has_more=has_more)
+            yield Page(changes=changes, cursor=held.text(datetime.isoformat), has_more=has_more)
 
     # -- writing ---------------------------------------------------------------------------------------------
 

@@ -1,8 +1,9 @@
 """The Salesforce connector: SOQL high-water-mark deltas, the deleted resource, composite ext-id upserts, updates.
 
-Cursors are ISO-8601 UTC strings. Changes are read on ``SystemModstamp >= cursor - overlap`` (config
-``overlap_s``, default 120 s) ordered by SystemModstamp, Id, so a record stamped in the same second as the
-last one seen is read again rather than lost; the hub deduplicates unchanged payloads. Deletions come
+Cursors are time cursors (connectors.cursors): changes are read on ``SystemModstamp >= high-water mark``, and
+once a minute (config ``sweep_s``) from ``overlap_s`` (default 120 s) before it, for records that committed
+late; ordered by SystemModstamp, Id, so a record stamped in the same second as the last one seen is read again
+rather than lost; the hub deduplicates unchanged payloads. Deletions come
 from ``sobjects/<Object>/deleted/``, whose next start is the previous ``latestDateCovered``.
 
 ``Upsert.fields`` are canonical attributes (mapped with ``mapping.to_salesforce``); ``Upsert.object_type``
@@ -18,6 +19,7 @@ from typing import Any
 import httpx
 
 from connectors.base import Change, Connector, Page, Upsert, WriteResult
+from connectors.cursors import DEFAULT_SWEEP_S, TimeCursor
 from connectors.errors import ConnectorError, Rejected
 from connectors.salesforce import mapping
 from connectors.salesforce.client import (
@@ -57,6 +59,7 @@ class SalesforceConnector(Connector):
                  clock: Callable[[], datetime] | None = None) -> None:
         super().__init__(base_url=base_url, config=config)
         self.overlap = timedelta(seconds=float(self.config.get("overlap_s", DEFAULT_OVERLAP_S)))
+        self.sweep = timedelta(seconds=float(self.config.get("sweep_s", DEFAULT_SWEEP_S)))
         self.external_id_field: str = self.config.get("external_id_field", "Hub_Id__c")
         self.clock = clock or (lambda: datetime.now(UTC))
         self.client = SalesforceClient(base_url=self.base_url, config=self.config, transport=transport)
@@ -72,8 +75,9 @@ class SalesforceConnector(Connector):
     # -- reading ----------------------------------------------------------------------------------------------
     def read_changes(self, object_type: str, cursor: str | None) -> Iterator[Page]:
         object_type = self._object(object_type)
-        high = _parse_cursor(cursor) if cursor else None
-        where = f" WHERE SystemModstamp >= {sf_datetime(high - self.overlap)}" if high else ""
+        since, held = TimeCursor.parse(cursor, _parse_cursor).read_from(now=self.clock(), overlap=self.overlap,
+                                                                        every=self.sweep)
+        where = f" WHERE SystemModstamp >= {sf_datetime(since)}" if since else ""
         # Built from constants and a formatted datetime only: nothing from a payload or a user reaches it.
         soql = (f"SELECT {', '.join(mapping.FIELDS[object_type])} FROM {object_type}{where} "  # noqa: S608
                 "ORDER BY SystemModstamp, Id")
@@ -82,9 +86,8 @@ class SalesforceConnector(Connector):
             records, next_url = _batch(result)
             changes = [self.parse_record(object_type, record) for record in records]
             for change in changes:
-                if change.modified_at and (high is None or change.modified_at > high):
-                    high = change.modified_at
-            yield Page(changes=changes, cursor=_iso(high) if high else "", has_more=next_url is not None)
+                held = held.moved(change.modified_at)
+            yield Page(changes=changes, cursor=held.text(_iso), has_more=next_url is not None)
             if next_url is None:
                 return
             result = self.client.query_more(next_url)

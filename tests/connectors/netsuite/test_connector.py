@@ -19,6 +19,11 @@ def _stamp(emulator: Emulator, record_type: str, record_id: str) -> datetime:
     return parse_time(emulator.store[record_type][record_id]["lastModifiedDate"])
 
 
+def mark(cursor: str) -> str:
+    """A time cursor's high-water mark (see connectors.cursors)."""
+    return cursor.split("|")[0]
+
+
 def _window(emulator: Emulator, record_type: str, since: datetime) -> list[str]:
     """Ids modified at or after ``since``, in (lastmodifieddate, id) order."""
     rows = sorted((_stamp(emulator, record_type, i), int(i)) for i in emulator.store[record_type])
@@ -78,7 +83,16 @@ def test_overlap_rereads_the_boundary_record(connector: NetSuiteConnector, emula
     expected = _window(emulator, "customer", latest - timedelta(seconds=120))
     assert [c.external_id for p in pages for c in p.changes] == expected
     assert len(expected) >= 1 and _stamp(emulator, "customer", expected[-1]) == latest
-    assert pages[-1].cursor == cursor  # nothing newer: the cursor holds
+    assert mark(pages[-1].cursor) == cursor  # nothing newer: the mark holds (the cursor records the sweep)
+
+
+def test_reads_between_sweeps_start_at_the_mark(connector: NetSuiteConnector, emulator: Emulator) -> None:
+    cursor = list(connector.read_changes("customer", None))[-1].cursor
+    swept = list(connector.read_changes("customer", cursor))[-1].cursor  # the first read after a full one sweeps
+    pages = list(connector.read_changes("customer", swept))  # within the minute: from the mark, its second included
+    assert [c.external_id for p in pages for c in p.changes] == _window(emulator, "customer",
+                                                                         datetime.fromisoformat(cursor))
+    assert pages[-1].cursor == swept
 
 
 def test_delta_after_touch(connector: NetSuiteConnector, emulator: Emulator, customer_id: str) -> None:
@@ -89,8 +103,8 @@ def test_delta_after_touch(connector: NetSuiteConnector, emulator: Emulator, cus
     changes = [c for p in pages for c in p.changes]
     assert [c.external_id for c in changes] == [*[i for i in boundary if i != customer_id], customer_id]
     assert changes[-1].attributes["legal_name"] == "Meridian Group Holdings Limited"
-    assert pages[-1].cursor == _stamp(emulator, "customer", customer_id).isoformat()
-    assert pages[-1].cursor > cursor
+    assert mark(pages[-1].cursor) == _stamp(emulator, "customer", customer_id).isoformat()
+    assert mark(pages[-1].cursor) > cursor
 
 
 def test_read_deleted(connector: NetSuiteConnector, emulator: Emulator) -> None:

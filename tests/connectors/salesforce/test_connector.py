@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from connectors.base import Upsert
-from connectors.errors import ConnectorError, Unavailable
+from connectors.errors import ConnectorError, Rejected, Unavailable
 from connectors.salesforce.connector import ResyncRequired, SalesforceConnector
 from connectors.salesforce.emulator import Emulator, make_app
+from connectors.salesforce.emulator.store import sf_time
 from connectors.salesforce.timestamps import parse_sf_datetime
 
-from .conftest import CONFIG, FakeClock
+from .conftest import CONFIG, START, FakeClock
 
 API = "/services/data/v62.0"
 
@@ -48,32 +49,51 @@ def test_paging_follows_next_records_url(serve_wsgi, credentials) -> None:
     assert len(emulator.requests_to("GET", f"{API}/query")) == len(pages)
 
 
-def test_delta_after_touch_and_overlap(connector: SalesforceConnector, emulator: Emulator,
-                                       clock: FakeClock) -> None:
+def test_delta_reads_from_the_mark_and_sweeps_back_for_late_commits(connector: SalesforceConnector,
+                                                                     emulator: Emulator, clock: FakeClock) -> None:
     full = list(connector.read_changes("Account", None))[-1]
     cursor, boundary = full.cursor, full.changes[-1]
-    # Nothing changed since: the overlap window still reads the boundary record again (and only it).
+    assert cursor == boundary.modified_at.isoformat()  # a full read: no sweep yet
+    # The first read after it sweeps: the overlap window (2 min before the mark) reads the boundary record again.
     again = list(connector.read_changes("Account", cursor))
     assert [[c.external_id for c in p.changes] for p in again] == [[boundary.external_id]]
-    assert again[0].cursor == cursor == boundary.modified_at.isoformat()
-    account = sorted(emulator.store["Account"])[7]
+    swept = again[0].cursor
+    assert swept == f"{cursor}|{cursor}|{START.isoformat()}"
+    # Within the minute, reads start at the mark (its second included: stamps are coarse).
+    account, other, late = sorted(emulator.store["Account"])[7:10]
     emulator.touch("Account", account, Industry="Aerospace")
-    page = next(connector.read_changes("Account", cursor))
+    page = next(connector.read_changes("Account", swept))
     assert [(c.external_id, c.attributes["industry"]) for c in page.changes] == [
         (boundary.external_id, boundary.attributes["industry"]), (account, "Aerospace")]
-    assert page.cursor == "2026-11-20T09:00:00+00:00"
-    # Another edit a minute later: the overlap window (2 min) reads the boundary record again.
-    clock.advance(60)
-    other = sorted(emulator.store["Account"])[8]
+    assert page.cursor == f"2026-11-20T09:00:00+00:00|{cursor}|{START.isoformat()}"
+    clock.advance(30)
     emulator.touch("Account", other, Industry="Mining")
     page = next(connector.read_changes("Account", page.cursor))
     assert [c.external_id for c in page.changes] == [account, other]
-    assert page.cursor == "2026-11-20T09:01:00+00:00"
     soql = emulator.requests_to("GET", f"{API}/query")[-1].query["q"]
-    assert "WHERE SystemModstamp >= 2026-11-20T08:58:00Z ORDER BY SystemModstamp, Id" in soql
-    # With no overlap, only what is at or after the cursor second comes back.
+    assert "WHERE SystemModstamp >= 2026-11-20T09:00:00Z ORDER BY SystemModstamp, Id" in soql
+    # A record stamped before the mark that commits only now (a late commit): reads from the mark miss it ...
+    clock.current = START + timedelta(seconds=45)
+    record = emulator.touch("Account", late, Industry="Fishing")
+    record["SystemModstamp"] = record["LastModifiedDate"] = sf_time(START + timedelta(seconds=10))
+    emulator.store["Account"].changed(late)
+    page = next(connector.read_changes("Account", page.cursor))
+    assert [c.external_id for c in page.changes] == [other]
+    # ... and the next sweep, a minute after the last one, reads it.
+    clock.current = START + timedelta(seconds=60)
+    page = next(connector.read_changes("Account", page.cursor))
+    assert late in [c.external_id for c in page.changes]
+    assert page.cursor == f"2026-11-20T09:00:30+00:00|2026-11-20T09:00:30+00:00|{clock.current.isoformat()}"
+    # With no overlap, a sweep reads only what is at or after the cursor second.
     narrow = SalesforceConnector(base_url=connector.base_url, config={**CONFIG, "overlap_s": 0}, clock=clock)
-    assert [c.external_id for c in next(narrow.read_changes("Account", page.cursor)).changes] == [other]
+    assert [c.external_id for c in next(narrow.read_changes("Account", "2026-11-20T09:00:30+00:00")).changes] == [
+        other]
+
+
+def test_a_malformed_cursor_is_refused(connector: SalesforceConnector) -> None:
+    for cursor in ("yesterday", "2026-11-20T09:00:00+00:00|soon|2026-11-20T09:00:00+00:00"):
+        with pytest.raises(Rejected):
+            next(connector.read_changes("Account", cursor))
 
 
 def test_read_deleted(connector: SalesforceConnector, emulator: Emulator, clock: FakeClock) -> None:
