@@ -471,7 +471,9 @@ def match_claims_acquire(*, keys: Mapping[str, Iterable[str]]) -> dict[str, froz
     than TOKEN_BLOCK_CAP views is never looked up (too common to identify a name), so it is not claimed either:
     every page would share it. Keys are claimed in one statement in a single global order (their hash), so two
     claimers never wait on each other both ways; a transaction holding the lock exclusively
-    (``match_lock_acquire``) waits for every claimer, and they for it. Call it before any row lock.
+    (``match_lock_acquire``) waits for every claimer, and they for it. Call it before any golden record's row lock
+    (a page's own staged source records may be locked already: only a page staging the same records, a webhook's
+    and a pull's at once, can then deadlock with it, and PostgreSQL picks one to apply again).
 
     A page that would claim more than CLAIM_LIMIT keys (a page of a bulk load) takes the lock whole instead (None
     in the result: it may look up any key): it shares keys with any other such page anyway, and claiming
