@@ -33,6 +33,7 @@ from canonical.services.golden import (
     source_record_stage,
     unresolved_references_recompute,
 )
+from canonical.services.landing import landed_entity_types, landed_sources_place, source_records_land
 from canonical.services.matching import (
     match_claims_acquire,
     match_lock_acquire,
@@ -87,15 +88,17 @@ def _unlock(stream: Stream) -> None:
 
 
 def stream_page_apply(*, stream: Stream, page: Page, run: SyncRun, deletions: bool = False,
-                      advance_cursor: bool = True) -> PageCounts:
+                      advance_cursor: bool = True, land: bool = False) -> PageCounts:
     """Stage (or delete) one page's records, match what changed, and move the cursor: one transaction.
 
-    A webhook's records come with ``advance_cursor=False``: the pull cursor is the pull's alone. A page chosen
+    A webhook's records come with ``advance_cursor=False``: the pull cursor is the pull's alone. With ``land``
+    (a stream's first read), records new to the hub are landed, to be placed together when the read ends
+    (canonical.services.landing); the others are matched as they come. A page chosen
     as a deadlock's victim (two pages joining the same golden records in opposite orders) is applied again:
     its transaction left nothing behind."""
     for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
         try:
-            return _page_apply(stream, page, run, deletions=deletions, advance_cursor=advance_cursor)
+            return _page_apply(stream, page, run, deletions=deletions, advance_cursor=advance_cursor, land=land)
         except OperationalError as exc:
             if not isinstance(exc.__cause__, DeadlockDetected) or attempt == DEADLOCK_ATTEMPTS:
                 raise
@@ -104,7 +107,8 @@ def stream_page_apply(*, stream: Stream, page: Page, run: SyncRun, deletions: bo
     raise AssertionError("unreachable")
 
 
-def _page_apply(stream: Stream, page: Page, run: SyncRun, *, deletions: bool, advance_cursor: bool) -> PageCounts:
+def _page_apply(stream: Stream, page: Page, run: SyncRun, *, deletions: bool, advance_cursor: bool,
+                land: bool) -> PageCounts:
     counts = PageCounts(received=len(page.changes))
     one_at_a_time = deletions or any(change.deleted for change in page.changes)
     arrivals = [] if one_at_a_time else _arrivals(page)
@@ -121,7 +125,7 @@ def _page_apply(stream: Stream, page: Page, run: SyncRun, *, deletions: bool, ad
             match_lock_acquire(entity_types=[c.entity_type for c in page.changes if not (deletions or c.deleted)])
             _apply_one_at_a_time(stream, page, counts, deletions=deletions)
         elif arrivals:
-            _apply_in_bulk(stream, arrivals, counts, new=new)
+            _apply_in_bulk(stream, arrivals, counts, new=new, land=land)
         if advance_cursor:
             field = "deleted_cursor" if deletions else "cursor"
             Stream.objects.filter(pk=stream.pk).update(**{field: page.cursor})
@@ -143,7 +147,8 @@ def _arrivals(page: Page) -> list[Arrival]:
             for c in page.changes]
 
 
-def _apply_in_bulk(stream: Stream, arrivals: Sequence[Arrival], counts: PageCounts, *, new: bool = False) -> None:
+def _apply_in_bulk(stream: Stream, arrivals: Sequence[Arrival], counts: PageCounts, *, new: bool = False,
+                   land: bool = False) -> None:
     """Stage the page in bulk, then match what is new or changed, in page order. An attached copy whose
     attributes are as they were (only its payload changed: the hub's own write read back, say) keeps its match
     view and its golden record as they are.
@@ -160,6 +165,8 @@ def _apply_in_bulk(stream: Stream, arrivals: Sequence[Arrival], counts: PageCoun
     counts.created += sum(s.created for s in changed)
     counts.updated += sum(not s.created for s in changed)
     to_match = [s.source_record for s in changed if s.attributes_changed or s.source_record.golden_record_id is None]
+    if land:
+        to_match = source_records_land(sources=to_match)
     if not to_match:
         return
     prepared = source_records_prepare(sources=to_match)
@@ -223,8 +230,10 @@ def stream_sync(*, stream: Stream, full: bool = False, max_pages: int | None = N
             Stream.objects.filter(pk=stream.pk).update(last_run_at=timezone.now())
             try:
                 pages = 0
+                # A first read (or a full one) lands what is new, and places it all at the end (_settle).
+                land = full or not stream.cursor
                 for page in connector.read_changes(stream.object_type, None if full else (stream.cursor or None)):
-                    stream_page_apply(stream=stream, page=page, run=run)
+                    stream_page_apply(stream=stream, page=page, run=run, land=land)
                     pages += 1
                     if max_pages is not None and pages >= max_pages:
                         break
@@ -243,7 +252,14 @@ def stream_sync(*, stream: Stream, full: bool = False, max_pages: int | None = N
 
 
 def _settle(stream: Stream) -> None:
-    """Records that arrived before what they refer to: place the parked ones, resolve the waiting links."""
+    """Place what landed (this run's, or a run's that stopped before placing it); then records that arrived
+    before what they refer to: place the parked ones, resolve the waiting links."""
+    for entity_type in landed_entity_types():
+        placed = landed_sources_place(entity_type=entity_type, reason=f"pulled from {stream.system.key}")
+        logger.info("landed records placed", extra={"stream": str(stream.pk), "entity_type": entity_type,
+                                                    **{f"records_{k}": v for k, v in vars(placed).items()}})
+        if placed.created or placed.attached:
+            outbound_relay_on_commit()
     parked_sources_match(system_id=stream.system_id)
     for entity_type in ("client", "engagement", "milestone", "contract"):
         unresolved_references_recompute(entity_type=entity_type)

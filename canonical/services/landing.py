@@ -1,0 +1,434 @@
+"""A bulk load: source records landed without matching, then placed together by the batch engine.
+
+A stream's first read (or a full re-read) brings thousands of records the hub has never seen. Matching them a
+page at a time, each against everything decided before it, costs a millisecond or more of Python a record
+under the entity type's lock. Instead each page is *landed*: staged with its cursor in one transaction (as any
+page) and its records' match views written inactive (no candidate of anything, no golden record yet). When the
+read ends, what landed is *placed* a chunk at a time under the entity type's lock: the batch engine compares
+the chunk with itself and with the live match views sharing a blocking key with it, links the pairs above the
+match threshold (best first, never joining two existing golden records), and the result is written in bulk:
+new golden records built from all their members, attaches to existing ones, match views, decisions and change
+events. The rules are the online path's: the same comparators, weights and thresholds; a record that joined
+an existing golden record is an auto match (deterministic on a deterministic rule), a record left alone whose
+best pair was in the grey zone opens a potential match for stewards, and one sharing no blocking key with
+anything is looked up by name similarity, which can only ever open a potential match.
+
+Landed records are placed by the run that landed them; one that crashed between landing and placing leaves
+them for the next run of any stream of the type, which places them first (they are never lost: staged and
+counted, only not yet matched). A record that refers to another one is not landed (its reference resolves to
+what has been placed so far): it is matched online, as is every record of a small pull or a webhook.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+from django.core.exceptions import ValidationError
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from canonical.choices import ChangeOperation, MatchOutcome
+from canonical.matching.compare import MISSING
+from canonical.matching.engine import run as engine_run
+from canonical.models import ChangeEvent, ConnectedSystem, MatchDecision, MatchRecord, SourceRecord
+from canonical.registry import model_for
+from canonical.services.arrivals import MATCH_VIEW_FIELDS, _match_view, _references
+from canonical.services.changes import change_event_build
+from canonical.services.golden import _apply, _survive
+from canonical.services.matching import (
+    Matcher,
+    Scored,
+    _best_per_golden,
+    _decide,
+    decision_build,
+    key_counts,
+    key_holders,
+    match_lock_acquire,
+    matcher_for,
+    potential_match_open,
+    score_against,
+    similar_names,
+)
+from canonical.services.recompute import source_records_attach
+from hub.db import history_rows_insert, rows_insert, rows_update
+
+logger = logging.getLogger(__name__)
+
+PLACE_CHUNK = 20_000  # landed records placed in one transaction (and held in memory with their candidates)
+
+
+def source_records_land(*, sources: Sequence[SourceRecord]) -> list[SourceRecord]:
+    """Land the staged source records that may land (new to the hub: not attached; of a matched entity type;
+    referring to no other record): their match views written inactive, with no golden record (nobody's
+    candidate until placed), in one statement. Returns the others, to match as they come."""
+    matchers: dict[str, Matcher | None] = {}
+    views, others = [], []
+    for source in sources:
+        if source.entity_type not in matchers:
+            matchers[source.entity_type] = matcher_for(source.entity_type)
+        matcher = matchers[source.entity_type]
+        if matcher is None or source.golden_record_id is not None or source.is_deleted or _references(source):
+            others.append(source)
+            continue
+        view = _match_view(matcher, source)
+        view.is_active, view.golden_record_id = False, None
+        views.append(view)
+    if views:
+        rows_insert(MatchRecord, views, unique_fields=["source_record"], update_fields=MATCH_VIEW_FIELDS)
+    return others
+
+
+def landed_entity_types() -> list[str]:
+    """The entity types with records landed and not placed yet."""
+    unplaced = SourceRecord.objects.filter(golden_record_id__isnull=True, is_deleted=False,
+                                           match_record__isnull=False, match_record__golden_record_id__isnull=True)
+    return sorted(set(unplaced.values_list("entity_type", flat=True).distinct()))
+
+
+@dataclass
+class Placed:
+    placed: int = 0
+    created: int = 0  # golden records made
+    attached: int = 0  # records that joined an existing golden record
+    reviews: int = 0  # potential matches opened
+    refused: int = 0  # left parked: their golden record would not be valid
+
+
+def landed_sources_place(*, entity_type: str, reason: str, chunk: int = PLACE_CHUNK) -> Placed:
+    """Place every landed source record of an entity type (see the module), a chunk per transaction, oldest
+    first. A record another transaction holds right now (a webhook staging it) is skipped: that one matches it."""
+    matcher = matcher_for(entity_type)
+    total = Placed()
+    if matcher is None:
+        return total
+    ids = list(SourceRecord.objects.filter(
+        entity_type=entity_type, golden_record_id__isnull=True, is_deleted=False,
+        match_record__isnull=False, match_record__golden_record_id__isnull=True,
+    ).order_by("first_seen_at", "id").values_list("id", flat=True))
+    for start in range(0, len(ids), chunk):
+        with transaction.atomic():
+            match_lock_acquire(entity_types=[entity_type])
+            done = _Chunk(matcher, ids[start:start + chunk], reason).place()
+        for name in ("placed", "created", "attached", "reviews", "refused"):
+            setattr(total, name, getattr(total, name) + getattr(done, name))
+    return total
+
+
+class _Chunk:
+    """One transaction's landed records, their candidates, and what placing them writes."""
+
+    def __init__(self, matcher: Matcher, ids: Sequence[Any], reason: str) -> None:
+        self.matcher, self.reason = matcher, reason
+        self.model = model_for(matcher.entity_type)
+        systems = ConnectedSystem.objects.in_bulk()
+        rows = (SourceRecord.objects.select_for_update(skip_locked=True, of=("self",)).defer("payload")
+                .filter(pk__in=ids, golden_record_id__isnull=True, is_deleted=False).order_by("first_seen_at", "id"))
+        self.sources = []
+        for source in rows:
+            source.system = systems[source.system_id]
+            if not _references(source):  # a parked child: matched online when what it refers to arrives
+                self.sources.append(source)
+        self.views = MatchRecord.objects.in_bulk([s.pk for s in self.sources])
+        self.sources = [s for s in self.sources if s.pk in self.views]
+        self.result = Placed()
+
+    # -- deciding -------------------------------------------------------------------------------------------
+    def place(self) -> Placed:
+        if not self.sources:
+            return self.result
+        landed = [self.views[s.pk] for s in self.sources]
+        live = self._live({k for view in landed for k in view.block_keys})
+        rows = landed + live
+        n, count = len(rows), len(landed)
+        golden = [None] * count + [view.golden_record_id for view in live]
+        pairs = self._pairs(rows, count)
+        cluster, joined = _link(n, count, pairs, golden, self.matcher.thresholds.match)
+        self._write(rows, count, golden, pairs, cluster, joined)
+        return self.result
+
+    def _live(self, keys: set[str]) -> list[MatchRecord]:
+        """The live match views (active, placed) holding one of the keys: the chunk's candidates in the hub. A
+        key held by more than the engine's largest block is read only that far (the engine skips the block)."""
+        holders = key_holders(self.matcher.entity_type, keys, limit=self.matcher.spec.max_block_size + 1)
+        ids = sorted({i for held in holders.values() for i in held}, key=str)
+        found: list[MatchRecord] = []
+        for start in range(0, len(ids), 10_000):
+            found += MatchRecord.objects.filter(pk__in=ids[start:start + 10_000], is_active=True,
+                                                golden_record_id__isnull=False).order_by("pk")
+        return found
+
+    def _pairs(self, rows: Sequence[MatchRecord], count: int) -> _Pairs:
+        """The scored pairs at or above the review threshold with at least one landed record in them."""
+        spec = self.matcher.spec
+        if len(rows) < 2:
+            return _Pairs.empty()
+        columns = {f.name: [row.values.get(f.name, "") for row in rows] for f in spec.fields}
+        columns[spec.id_field] = [str(row.pk) for row in rows]
+        result = engine_run(replace(spec, thresholds=self.matcher.thresholds), columns, normalised=True,
+                            model=self.matcher.model)
+        keep = result.left < count  # left < right: a pair of two live records is none of the chunk's business
+        return _Pairs(result.left[keep], result.right[keep], result.probability[keep], result.contributions[keep],
+                      result.gamma[keep])
+
+    # -- writing ----------------------------------------------------------------------------------------------
+    def _write(self, rows, count, golden, pairs: _Pairs, cluster: np.ndarray, joined: dict[int, int]) -> None:
+        members: dict[int, list[int]] = defaultdict(list)
+        for i in range(count):
+            members[int(cluster[i])].append(i)
+        existing = {int(cluster[i]): golden[i] for i in range(count, len(rows)) if int(cluster[i]) in members}
+        attaches: dict[str, list[tuple[SourceRecord, Any]]] = defaultdict(list)
+        fresh: list[list[int]] = []
+        for c, idx in members.items():
+            if c in existing:
+                for i in idx:
+                    attaches[self._outcome(pairs, joined[i])].append((self.sources[i], existing[c]))
+            else:
+                fresh.append(idx)
+        decided: dict[int, tuple[str, Any, Scored | None]] = {}
+        refused = self._attach(attaches, pairs, joined, rows, golden, decided)
+        refused += self._create(fresh, pairs, joined, rows, golden, decided)
+        self.result.refused += len(refused)
+        self._views(decided)
+        self._reviews(decided, pairs, rows, golden, cluster)
+        self._decisions(decided)
+
+    def _outcome(self, pairs: _Pairs, k: int) -> str:
+        deterministic = pairs.probability[k] >= 1.0 and self.matcher.spec.deterministic
+        return MatchOutcome.DETERMINISTIC if deterministic else MatchOutcome.AUTO_MATCH
+
+    def _attach(self, attaches, pairs, joined, rows, golden, decided) -> list[int]:
+        index = {s.pk: i for i, s in enumerate(self.sources)}
+        refused = []
+        for outcome, found in attaches.items():
+            attached = source_records_attach(pairs=found, entity_type=self.matcher.entity_type,
+                                             reason=f"{self.reason}: {outcome}")
+            for source, golden_pk in found:
+                i = index[source.pk]
+                if golden_pk in attached.errors:
+                    refused.append(i)
+                    _log_refused(source, attached.errors[golden_pk])
+                    continue
+                decided[i] = (outcome, golden_pk, self._scored(pairs, joined[i], rows, golden, i, golden_pk))
+                self.result.attached += 1
+        return refused
+
+    def _create(self, fresh: Sequence[list[int]], pairs, joined, rows, golden, decided) -> list[int]:
+        """A golden record for each new cluster, built from all its members; a cluster whose record would not be
+        valid is tried member by member, and a member that cannot stand alone stays parked."""
+        built: list[tuple[models.Model, list[int], list[str]]] = []
+        refused = []
+        for idx in fresh:
+            try:
+                built.append(self._build(idx))
+            except ValidationError as exc:
+                if len(idx) == 1:
+                    refused.append(idx[0])
+                    _log_refused(self.sources[idx[0]], exc)
+                    continue
+                for i in idx:
+                    try:
+                        built.append(self._build([i]))
+                        joined.pop(i, None)
+                    except ValidationError as alone:
+                        refused.append(i)
+                        _log_refused(self.sources[i], alone)
+        if not built:
+            return refused
+        records = [record for record, _, _ in built]
+        rows_insert(self.model, records)
+        history_rows_insert(self.model, records)
+        now = timezone.now()
+        sources = []
+        for record, idx, _ in built:
+            for n, i in enumerate(idx):
+                source = self.sources[i]
+                source.golden_record_id, source.last_changed_at = record.pk, now
+                source._change_reason = f"attached to {record.golden_id}: {self.reason}"
+                sources.append(source)
+                if n == 0 or i not in joined:
+                    decided[i] = (MatchOutcome.NEW, record.pk, None)
+                else:
+                    decided[i] = (self._outcome(pairs, joined[i]), record.pk,
+                                  self._scored(pairs, joined[i], rows, golden, i, record.pk))
+        rows_update(SourceRecord, sources, ["golden_record_id", "last_changed_at"])
+        history_rows_insert(SourceRecord, sources, update=True)
+        rows_insert(ChangeEvent, [change_event_build(record=record, operation=ChangeOperation.CREATED,
+                                                     changed_fields=changed, reason=self.reason)
+                                  for record, _, changed in built])
+        self.result.created += len(built)
+        return refused
+
+    def _build(self, idx: Sequence[int]) -> tuple[models.Model, list[int], list[str]]:
+        record = self.model()
+        members = [self.sources[i] for i in idx]
+        try:
+            values, lineage = _survive(record, members)
+            _apply(record, values)
+            record.lineage = lineage
+            record.full_clean(exclude=["golden_id", "id"])  # a fresh UUID: no need to ask the database
+        except ValidationError as exc:
+            raise ValidationError({"source": [f"cannot build a {self.matcher.entity_type} golden record: {exc}"]}) \
+                from exc
+        record._change_reason = self.reason
+        return record, list(idx), list(values)
+
+    def _scored(self, pairs: _Pairs, k: int, rows, golden, i: int, pk: Any = None) -> Scored:
+        """Pair k as a decision explains it: the other record's golden record (``pk`` when both are new), the
+        probability and each comparison's level and weight."""
+        other = int(pairs.right[k]) if int(pairs.left[k]) == i else int(pairs.left[k])
+        fields = self.matcher.spec.fields
+        levels = self.matcher.model.levels
+        explained = {
+            f.name: {"level": "missing" if pairs.gamma[k, j] == MISSING else levels[j][pairs.gamma[k, j]],
+                     "weight": round(float(pairs.contributions[k, j]), 3)}
+            for j, f in enumerate(fields)
+        }
+        golden_pk = golden[other] if golden[other] is not None else pk
+        return Scored(golden_pk, float(pairs.probability[k]), explained, rows[other].pk)
+
+    def _views(self, decided: Mapping[int, tuple[str, Any, Scored | None]]) -> None:
+        """Placed: active now, with their golden records (the trigger gives them their keys: candidates from
+        here on)."""
+        views = []
+        for i, (_, golden_pk, _) in sorted(decided.items()):
+            view = self.views[self.sources[i].pk]
+            view.golden_record_id, view.is_active = golden_pk, True
+            views.append(view)
+        # Written again rather than updated: the trigger keeps the keys of inserted rows in one plain insert, where
+        # an update joins the statement's old and new rows (transition tables, which have no statistics).
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {MatchRecord._meta.db_table} WHERE source_record_id = ANY(%s)",  # noqa: S608
+                           [[view.pk for view in views]])
+        rows_insert(MatchRecord, views)
+        self.result.placed += len(views)
+
+    def _decisions(self, decided: Mapping[int, tuple[str, Any, Scored | None]]) -> None:
+        rows_insert(MatchDecision, [decision_build(self.sources[i], outcome, golden_pk, best, self.reason,
+                                                   self.matcher.version)
+                                    for i, (outcome, golden_pk, best) in sorted(decided.items())])
+
+    def _reviews(self, decided, pairs: _Pairs, rows, golden, cluster: np.ndarray) -> None:
+        """Potential matches: a record left alone whose best pair is in the grey zone (against that pair's golden
+        record); one sharing no blocking key with anything, against the records named like it."""
+        golden_of = {i: g for i, g in enumerate(golden) if g is not None}
+        golden_of.update((i, d[1]) for i, d in decided.items())
+        size = np.bincount(cluster)
+        count = len(self.sources)
+        best: dict[int, int] = {}  # per landed record: its best pair with a record decided before it (as online)
+        for k in np.argsort(-pairs.probability, kind="stable").tolist():
+            a, b = int(pairs.left[k]), int(pairs.right[k])  # a < b, and a is landed
+            if b < count and b not in best:
+                best[b] = k  # b landed after a
+            elif b >= count and a not in best:
+                best[a] = k  # b is live
+        keyed = _keyed(rows, count)
+        alone = [i for i in sorted(decided) if decided[i][0] == MatchOutcome.NEW and size[cluster[i]] == 1]
+        by_name = []
+        for i in alone:
+            k = best.get(i)
+            if k is not None:
+                other = int(pairs.right[k]) if int(pairs.left[k]) == i else int(pairs.left[k])
+                partner = golden_of.get(other)
+                if partner is not None and partner != decided[i][1]:
+                    self._review(decided, i, partner, self._scored(pairs, k, rows, golden, i, partner))
+            elif not keyed[i] and len(self.views[self.sources[i].pk].name_key) >= 3:
+                by_name.append(i)
+        if by_name:
+            self._similar_names(by_name, decided)
+
+    def _similar_names(self, alone: Sequence[int], decided) -> None:
+        views = [self.views[self.sources[i].pk] for i in alone]
+        found = similar_names(self.matcher.entity_type, views)
+        tf_fields = [f.name for f in self.matcher.spec.fields if f.tf_adjust]
+        keys = {f"{name}={view.values[name]}" for view in views for name in tf_fields if view.values.get(name)}
+        counts = key_counts(self.matcher.entity_type, keys)
+        matcher = self.matcher
+        if tf_fields and not matcher.population:  # counted once for all, not once a record
+            matcher = replace(matcher, population=max(MatchRecord.objects.filter(
+                entity_type=matcher.entity_type, is_active=True).count(), 1))
+        for i, view in zip(alone, views, strict=True):
+            own = decided[i][1]
+            candidates = [c for c in found.get(view.pk, []) if c.golden_record_id != own]
+            scored = score_against(matcher, view.values, candidates, counts=lambda keys: [counts[k] for k in keys])
+            ranked = _best_per_golden(scored, set())
+            if ranked and _decide(self.matcher, ranked[0], name_only=True) == MatchOutcome.REVIEW:
+                self._review(decided, i, ranked[0].golden_record_id, ranked[0])
+
+    def _review(self, decided, i: int, other: Any, best: Scored) -> None:
+        """A potential match of the record's golden record with another (unless a steward ruled it out); its
+        decision is a review, as online."""
+        own = decided[i][1]
+        decided[i] = (MatchOutcome.REVIEW, own, best)
+        if potential_match_open(entity_type=self.matcher.entity_type, record=own, other=other,
+                                probability=best.probability, contributions=best.contributions) is not None:
+            self.result.reviews += 1
+
+
+@dataclass(frozen=True)
+class _Pairs:
+    left: np.ndarray
+    right: np.ndarray
+    probability: np.ndarray
+    contributions: np.ndarray
+    gamma: np.ndarray
+
+    @classmethod
+    def empty(cls) -> _Pairs:
+        none = np.empty(0, dtype=np.int64)
+        return cls(none, none, np.empty(0), np.empty((0, 0)), np.empty((0, 0), dtype=np.int8))
+
+
+def _link(n: int, count: int, pairs: _Pairs, golden: Sequence[Any], threshold: float) -> tuple[np.ndarray, dict]:
+    """Clusters of the chunk's records: pairs at or above the match threshold linked best first (ties in pair
+    order), a link refused when it would put two existing golden records in one cluster. Returns each record's
+    cluster and, for each landed record that was linked, the best pair linking it into its cluster."""
+    parent = list(range(n))
+    owner: list[Any] = list(golden)  # per root: the existing golden record in its cluster, if any
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    matched = np.flatnonzero(pairs.probability >= threshold)
+    order = matched[np.argsort(-pairs.probability[matched], kind="stable")]
+    links = []
+    for k in order.tolist():
+        a, b = int(pairs.left[k]), int(pairs.right[k])
+        ra, rb = root(a), root(b)
+        if ra == rb:
+            links.append(k)
+            continue
+        if owner[ra] is not None and owner[rb] is not None and owner[ra] != owner[rb]:
+            continue
+        parent[rb] = ra
+        owner[ra] = owner[ra] if owner[ra] is not None else owner[rb]
+        links.append(k)
+    cluster = np.array([root(i) for i in range(n)], dtype=np.int64)
+    joined: dict[int, int] = {}
+    for k in links:  # best first: a record's first link is its best one within its cluster
+        for i in (int(pairs.left[k]), int(pairs.right[k])):
+            if i < count and i not in joined:
+                joined[i] = k
+    return cluster, joined
+
+
+def _keyed(rows: Sequence[MatchRecord], count: int) -> list[bool]:
+    """Whether each landed record shares a blocking key with another record, landed or live (as the online path
+    asks before it looks names up)."""
+    holders: dict[str, int] = defaultdict(int)
+    for row in rows:
+        for key in set(row.block_keys):
+            holders[key] += 1
+    return [any(holders[key] > 1 for key in rows[i].block_keys) for i in range(count)]
+
+
+def _log_refused(source: SourceRecord, error: ValidationError) -> None:
+    logger.info("landed source record parked", extra={"source_record": str(source.pk),
+                                                       "reason": "; ".join(error.messages)[:300]})
