@@ -72,7 +72,10 @@ def outbound_relay_task() -> int:
     created = outbox_relay()
     for batch in deliveries_due_batches():
         outbound_deliveries_task.delay(batch)
-    if outbox_pending():  # more than one batch, or changes another sequencer was still numbering
+    pending = outbox_pending()
+    if pending == "sequenced":  # more than one batch (a bulk load's thousands of changes): go on at once
+        outbound_relay_soon()
+    elif pending:  # changes another sequencer is still numbering: look again in a second
         outbound_relay_soon(countdown=1)
     return created
 

@@ -49,6 +49,7 @@ from canonical.services.matching import (
     key_counts,
     key_holders,
     match_lock_acquire,
+    match_lock_try,
     matcher_for,
     potential_match_open,
     score_against,
@@ -99,9 +100,11 @@ class Placed:
     refused: int = 0  # left parked: their golden record would not be valid
 
 
-def landed_sources_place(*, entity_type: str, reason: str, chunk: int = PLACE_CHUNK) -> Placed:
+def landed_sources_place(*, entity_type: str, reason: str, chunk: int = PLACE_CHUNK,
+                         wait: bool = True) -> Placed | None:
     """Place every landed source record of an entity type (see the module), a chunk per transaction, oldest
-    first. A record another transaction holds right now (a webhook staging it) is skipped: that one matches it."""
+    first. A record another transaction holds right now (a webhook staging it) is skipped: that one matches it.
+    Without ``wait``, returns None at once when another transaction holds or claims the type's matching lock."""
     matcher = matcher_for(entity_type)
     total = Placed()
     if matcher is None:
@@ -112,7 +115,10 @@ def landed_sources_place(*, entity_type: str, reason: str, chunk: int = PLACE_CH
     ).order_by("first_seen_at", "id").values_list("id", flat=True))
     for start in range(0, len(ids), chunk):
         with transaction.atomic():
-            match_lock_acquire(entity_types=[entity_type])
+            if wait:
+                match_lock_acquire(entity_types=[entity_type])
+            elif not match_lock_try(entity_type=entity_type):
+                return None if start == 0 else total
             done = _Chunk(matcher, ids[start:start + chunk], reason).place()
         for name in ("placed", "created", "attached", "reviews", "refused"):
             setattr(total, name, getattr(total, name) + getattr(done, name))

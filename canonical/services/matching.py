@@ -461,6 +461,14 @@ def match_lock_acquire(*, entity_types: Iterable[str]) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [match_lock_key(entity_type)])
 
 
+def match_lock_try(*, entity_type: str) -> bool:
+    """Take an entity type's matching lock (as match_lock_acquire) if no other transaction holds or claims it
+    right now; False, at once, if one does."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [match_lock_key(entity_type)])
+        return bool(cursor.fetchone()[0])
+
+
 def match_claims_acquire(*, keys: Mapping[str, Iterable[str]]) -> dict[str, frozenset[str] | None]:
     """Decide arrivals side by side with other transactions deciding records that share no match key with them:
     hold each entity type's matching lock shared, and claim (lock) each key the arrivals' matching may look up,

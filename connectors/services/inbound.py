@@ -51,6 +51,10 @@ logger = logging.getLogger(__name__)
 
 
 DEADLOCK_ATTEMPTS = 3
+# A first read places what it landed every so many records (when no other transaction is matching the type),
+# not only at its end: the placing (one process, under the type's lock) then overlaps the landing of the pages
+# that follow and of other streams' pages, which take no lock.
+PLACE_EVERY = 10_000
 ABANDONED = "abandoned: its worker stopped before the run finished; the next run resumed from its last page"
 
 
@@ -66,6 +70,7 @@ class PageCounts:
     unchanged: int = 0
     deleted: int = 0
     parked: int = 0
+    landed: int = 0
 
 
 def connector_for(system: ConnectedSystem) -> Connector:
@@ -166,7 +171,9 @@ def _apply_in_bulk(stream: Stream, arrivals: Sequence[Arrival], counts: PageCoun
     counts.updated += sum(not s.created for s in changed)
     to_match = [s.source_record for s in changed if s.attributes_changed or s.source_record.golden_record_id is None]
     if land:
-        to_match = source_records_land(sources=to_match)
+        others = source_records_land(sources=to_match)
+        counts.landed += len(to_match) - len(others)
+        to_match = others
     if not to_match:
         return
     prepared = source_records_prepare(sources=to_match)
@@ -231,9 +238,11 @@ def stream_sync(*, stream: Stream, full: bool = False, max_pages: int | None = N
             try:
                 pages = 0
                 # A first read (or a full one) lands what is new, and places it all at the end (_settle).
-                land = full or not stream.cursor
+                land, landed = full or not stream.cursor, 0
                 for page in connector.read_changes(stream.object_type, None if full else (stream.cursor or None)):
-                    stream_page_apply(stream=stream, page=page, run=run, land=land)
+                    landed += stream_page_apply(stream=stream, page=page, run=run, land=land).landed
+                    if landed >= PLACE_EVERY and _place_landed(stream, wait=False):
+                        landed = 0
                     pages += 1
                     if max_pages is not None and pages >= max_pages:
                         break
@@ -254,15 +263,24 @@ def stream_sync(*, stream: Stream, full: bool = False, max_pages: int | None = N
 def _settle(stream: Stream) -> None:
     """Place what landed (this run's, or a run's that stopped before placing it); then records that arrived
     before what they refer to: place the parked ones, resolve the waiting links."""
+    _place_landed(stream, wait=True)
+    parked_sources_match(system_id=stream.system_id)
+    for entity_type in ("client", "engagement", "milestone", "contract"):
+        unresolved_references_recompute(entity_type=entity_type)
+
+
+def _place_landed(stream: Stream, *, wait: bool) -> bool:
+    """Place what landed. Without ``wait``, only if no other transaction is matching records of the type right
+    now (a first read places as it goes, while its pages keep landing); returns False when it did not."""
     for entity_type in landed_entity_types():
-        placed = landed_sources_place(entity_type=entity_type, reason=f"pulled from {stream.system.key}")
+        placed = landed_sources_place(entity_type=entity_type, reason=f"pulled from {stream.system.key}", wait=wait)
+        if placed is None:
+            return False
         logger.info("landed records placed", extra={"stream": str(stream.pk), "entity_type": entity_type,
                                                     **{f"records_{k}": v for k, v in vars(placed).items()}})
         if placed.created or placed.attached:
             outbound_relay_on_commit()
-    parked_sources_match(system_id=stream.system_id)
-    for entity_type in ("client", "engagement", "milestone", "contract"):
-        unresolved_references_recompute(entity_type=entity_type)
+    return True
 
 
 def _finish(run: SyncRun, stream: Stream, status: str, error: str) -> None:

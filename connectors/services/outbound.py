@@ -25,7 +25,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, Max, OuterRef, QuerySet
 from django.utils import timezone
 
 from canonical.models import ChangeEvent, SourceRecord
@@ -418,7 +418,11 @@ def deliveries_replay(*, deliveries: Iterable[Delivery] | QuerySet[Delivery], ac
     return count
 
 
-def outbox_pending() -> bool:
-    """Are there committed changes the relay has not fanned out yet (not sequenced, or past its cursor)?"""
+def outbox_pending() -> str | None:
+    """Are there committed changes the relay has not fanned out yet? "sequenced" when some are numbered past its
+    cursor (the relay can go on at once), "unsequenced" when the only ones left await their numbers (another
+    sequencer is numbering them), None when there are none."""
     position = RelayCursor.objects.filter(name="outbound").values_list("position", flat=True).first() or 0
-    return ChangeEvent.objects.filter(Q(position__isnull=True) | Q(position__gt=position)).exists()
+    if ChangeEvent.objects.filter(position__gt=position).exists():
+        return "sequenced"
+    return "unsequenced" if ChangeEvent.objects.filter(position__isnull=True).exists() else None

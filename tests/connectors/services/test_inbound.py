@@ -14,6 +14,7 @@ from canonical.services.matching import match_lock_key
 from connectors.base import Change, Connector, Page
 from connectors.errors import Unavailable
 from connectors.models import RunStatus, Stream, SyncRun
+from connectors.services import inbound
 from connectors.services.inbound import ABANDONED, StreamBusy, _lock_key, stream_sync
 from tests.factories.canonical import ConnectedSystemFactory
 
@@ -102,6 +103,18 @@ def test_a_crash_mid_run_resumes_at_the_last_committed_page(stream):
     # The overlap re-reads the boundary record (unchanged), then the rest: nothing lost, nothing twice.
     assert (resumed.received, resumed.created, resumed.unchanged) == (3, 2, 1)
     assert SourceRecord.objects.count() == Client.objects.count() == 6
+
+
+def test_a_first_read_places_what_it_landed_as_it_goes(stream, monkeypatch):
+    monkeypatch.setattr(inbound, "PLACE_EVERY", 4)
+    with pytest.raises(Unavailable):
+        stream_sync(stream=stream, connector=ListPlatform(records(8), fail_after_pages=3))
+
+    # 6 landed in 3 pages: the first 4 placed after the second page, the last 2 wait for the next run
+    assert (SourceRecord.objects.count(), Client.objects.count()) == (6, 4)
+    assert SourceRecord.objects.filter(golden_record_id__isnull=True).count() == 2
+    stream_sync(stream=stream, connector=ListPlatform(records(8)))
+    assert SourceRecord.objects.count() == Client.objects.count() == 8
 
 
 def test_a_run_cut_short_is_ended_as_abandoned_by_the_next_one(stream):
