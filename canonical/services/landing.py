@@ -28,12 +28,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+import orjson
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from canonical.choices import ChangeOperation, MatchOutcome
-from canonical.matching.compare import MISSING
 from canonical.matching.engine import run as engine_run
 from canonical.models import ChangeEvent, ConnectedSystem, MatchDecision, MatchRecord, SourceRecord
 from canonical.registry import model_for
@@ -46,13 +46,13 @@ from canonical.services.matching import (
     _best_per_golden,
     _decide,
     decision_build,
-    key_counts,
+    explain,
     key_holders,
     match_lock_acquire,
     match_lock_try,
     matcher_for,
     potential_match_open,
-    score_against,
+    score_many,
     similar_names,
 )
 from canonical.services.recompute import source_records_attach
@@ -157,18 +157,24 @@ class _Chunk:
         self._write(rows, count, golden, pairs, cluster, joined)
         return self.result
 
-    def _live(self, keys: set[str]) -> list[MatchRecord]:
-        """The live match views (active, placed) holding one of the keys: the chunk's candidates in the hub. A
-        key held by more than the engine's largest block is read only that far (the engine skips the block)."""
-        holders = key_holders(self.matcher.entity_type, keys, limit=self.matcher.spec.max_block_size + 1)
+    def _live(self, keys: set[str]) -> list[_Live]:
+        """The live match views (active, placed) holding one of the keys, up to CANDIDATE_LIMIT a key as the
+        online path reads them: the chunk's candidates in the hub. Read as bare rows (values, keys, golden record)
+        and built without the ORM: a chunk may have a hundred thousand."""
+        holders = key_holders(self.matcher.entity_type, keys)
         ids = sorted({i for held in holders.values() for i in held}, key=str)
         found: list[MatchRecord] = []
-        for start in range(0, len(ids), 10_000):
-            found += MatchRecord.objects.filter(pk__in=ids[start:start + 10_000], is_active=True,
-                                                golden_record_id__isnull=False).order_by("pk")
+        table = MatchRecord._meta.db_table
+        with connection.cursor() as cursor:
+            for start in range(0, len(ids), 10_000):
+                cursor.execute(f"SELECT source_record_id, golden_record_id, values, block_keys FROM {table} "  # noqa: S608
+                               "WHERE source_record_id = ANY(%s) AND is_active AND golden_record_id IS NOT NULL "
+                               "ORDER BY source_record_id", [ids[start:start + 10_000]])
+                found += [_Live(pk, golden, orjson.loads(values), keys)
+                          for pk, golden, values, keys in cursor.fetchall()]
         return found
 
-    def _pairs(self, rows: Sequence[MatchRecord], count: int) -> _Pairs:
+    def _pairs(self, rows: Sequence[MatchRecord | _Live], count: int) -> _Pairs:
         """The scored pairs at or above the review threshold with at least one landed record in them."""
         spec = self.matcher.spec
         if len(rows) < 2:
@@ -287,15 +293,9 @@ class _Chunk:
         """Pair k as a decision explains it: the other record's golden record (``pk`` when both are new), the
         probability and each comparison's level and weight."""
         other = int(pairs.right[k]) if int(pairs.left[k]) == i else int(pairs.left[k])
-        fields = self.matcher.spec.fields
-        levels = self.matcher.model.levels
-        explained = {
-            f.name: {"level": "missing" if pairs.gamma[k, j] == MISSING else levels[j][pairs.gamma[k, j]],
-                     "weight": round(float(pairs.contributions[k, j]), 3)}
-            for j, f in enumerate(fields)
-        }
         golden_pk = golden[other] if golden[other] is not None else pk
-        return Scored(golden_pk, float(pairs.probability[k]), explained, rows[other].pk)
+        return Scored(golden_pk, float(pairs.probability[k]), explain(self.matcher, pairs.gamma[k],
+                                                                      pairs.contributions[k]), rows[other].pk)
 
     def _views(self, decided: Mapping[int, tuple[str, Any, Scored | None]]) -> None:
         """Placed: active now, with their golden records (the trigger gives them their keys: candidates from
@@ -350,18 +350,12 @@ class _Chunk:
     def _similar_names(self, alone: Sequence[int], decided) -> None:
         views = [self.views[self.sources[i].pk] for i in alone]
         found = similar_names(self.matcher.entity_type, views)
-        tf_fields = [f.name for f in self.matcher.spec.fields if f.tf_adjust]
-        keys = {f"{name}={view.values[name]}" for view in views for name in tf_fields if view.values.get(name)}
-        counts = key_counts(self.matcher.entity_type, keys)
-        matcher = self.matcher
-        if tf_fields and not matcher.population:  # counted once for all, not once a record
-            matcher = replace(matcher, population=max(MatchRecord.objects.filter(
-                entity_type=matcher.entity_type, is_active=True).count(), 1))
-        for i, view in zip(alone, views, strict=True):
-            own = decided[i][1]
-            candidates = [c for c in found.get(view.pk, []) if c.golden_record_id != own]
-            scored = score_against(matcher, view.values, candidates, counts=lambda keys: [counts[k] for k in keys])
-            ranked = _best_per_golden(scored, set())
+        others = [[c for c in found.get(view.pk, []) if c.golden_record_id != decided[i][1]]
+                  for i, view in zip(alone, views, strict=True)]
+        pairs = [(view.values, candidates) for view, candidates in zip(views, others, strict=True)]
+        scored = score_many(self.matcher, pairs)  # the population and the values' counts read once for all
+        for i, found_scores in zip(alone, scored, strict=True):
+            ranked = _best_per_golden(found_scores, set())
             if ranked and _decide(self.matcher, ranked[0], name_only=True) == MatchOutcome.REVIEW:
                 self._review(decided, i, ranked[0].golden_record_id, ranked[0])
 
@@ -373,6 +367,16 @@ class _Chunk:
         if potential_match_open(entity_type=self.matcher.entity_type, record=own, other=other,
                                 probability=best.probability, contributions=best.contributions) is not None:
             self.result.reviews += 1
+
+
+@dataclass(frozen=True)
+class _Live:
+    """A live match view, as much of it as placing reads."""
+
+    pk: Any
+    golden_record_id: Any
+    values: dict[str, str]
+    block_keys: list[str]
 
 
 @dataclass(frozen=True)
@@ -425,7 +429,7 @@ def _link(n: int, count: int, pairs: _Pairs, golden: Sequence[Any], threshold: f
     return cluster, joined
 
 
-def _keyed(rows: Sequence[MatchRecord], count: int) -> list[bool]:
+def _keyed(rows: Sequence[MatchRecord | _Live], count: int) -> list[bool]:
     """Whether each landed record shares a blocking key with another record, landed or live (as the online path
     asks before it looks names up)."""
     holders: dict[str, int] = defaultdict(int)

@@ -350,31 +350,51 @@ def score_against(matcher: Matcher, values: Mapping[str, str], candidates: Seque
 
     ``counts`` (key -> how many active records hold it) stands in for the count query when the caller already
     knows them."""
-    if not candidates:
-        return []
-    rows = [values, *[c.values for c in candidates]]
+    return score_many(matcher, [(values, candidates)], counts=counts)[0]
+
+
+def score_many(matcher: Matcher, records: Sequence[tuple[Mapping[str, str], Sequence[MatchRecord]]], *,
+               counts: Callable[[Sequence[str]], list[int]] | None = None) -> list[list[Scored]]:
+    """score_against for many records at once (each with its own candidates): one comparison of all the pairs."""
+    rows: list[Mapping[str, str]] = [values for values, _ in records]
+    left, right = [], []
+    for i, (_, candidates) in enumerate(records):
+        for candidate in candidates:
+            left.append(i)
+            right.append(len(rows))
+            rows.append(candidate.values)
+    if not left:
+        return [[] for _ in records]
     prepared = {f.name: prepare_column(f.type, [r.get(f.name, "") for r in rows]) for f in matcher.spec.fields}
-    tf_fields = [f for f in matcher.spec.fields if f.tf_adjust and values.get(f.name)]
-    if tf_fields:
+    tf_fields = [f for f in matcher.spec.fields if f.tf_adjust]
+    wanted = [(i, f) for i, (values, candidates) in enumerate(records) if candidates
+              for f in tf_fields if values.get(f.name)]
+    if wanted:
         population = _population(matcher)
-        keys = [f"{f.name}={values[f.name]}" for f in tf_fields]
-        for f, count in zip(tf_fields, counts(keys) if counts else _value_counts(matcher, keys), strict=True):
+        keys = [f"{f.name}={records[i][0][f.name]}" for i, f in wanted]
+        for f in tf_fields:
+            prepared[f.name].frequency = prepared[f.name].frequency.copy()
+        for (i, f), count in zip(wanted, counts(keys) if counts else _value_counts(matcher, keys), strict=True):
             # The share of all records holding this value, counted through the blocking index.
             column = prepared[f.name]
-            column.frequency = column.frequency.copy()
-            column.frequency[column.codes[0]] = max(count, 1) / population
-    right = np.arange(1, len(rows))
-    left = np.zeros(len(right), dtype=np.int64)
-    prob, contributions, gamma = score(matcher.spec, matcher.model, prepared, left, right)
-    result = []
-    for i, candidate in enumerate(candidates):
-        explained = {
-            f.name: {"level": "missing" if gamma[i, j] == MISSING else matcher.model.levels[j][gamma[i, j]],
-                     "weight": round(float(contributions[i, j]), 3)}
-            for j, f in enumerate(matcher.spec.fields)
-        }
-        result.append(Scored(candidate.golden_record_id, float(prob[i]), explained, candidate.source_record_id))
+            column.frequency[column.codes[i]] = max(count, 1) / population
+    prob, contributions, gamma = score(matcher.spec, matcher.model, prepared, np.asarray(left, dtype=np.int64),
+                                       np.asarray(right, dtype=np.int64))
+    result: list[list[Scored]] = [[] for _ in records]
+    k = 0
+    for i, (_, candidates) in enumerate(records):
+        for candidate in candidates:
+            result[i].append(Scored(candidate.golden_record_id, float(prob[k]),
+                                    explain(matcher, gamma[k], contributions[k]), candidate.source_record_id))
+            k += 1
     return result
+
+
+def explain(matcher: Matcher, gamma: np.ndarray, contributions: np.ndarray) -> dict[str, dict]:
+    """A pair's comparisons as a decision records them: each field's level and weight."""
+    return {f.name: {"level": "missing" if gamma[j] == MISSING else matcher.model.levels[j][gamma[j]],
+                     "weight": round(float(contributions[j]), 3)}
+            for j, f in enumerate(matcher.spec.fields)}
 
 
 def _best_per_golden(scored: Sequence[Scored], excluded: set) -> list[Scored]:
