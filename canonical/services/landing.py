@@ -13,10 +13,11 @@ an existing golden record is an auto match (deterministic on a deterministic rul
 best pair was in the grey zone opens a potential match for stewards, and one sharing no blocking key with
 anything is looked up by name similarity, which can only ever open a potential match.
 
-Landed records are placed by the run that landed them; one that crashed between landing and placing leaves
-them for the next run of any stream of the type, which places them first (they are never lost: staged and
-counted, only not yet matched). A record that refers to another one is not landed (its reference resolves to
-what has been placed so far): it is matched online, as is every record of a small pull or a webhook.
+Landed records are placed by the run that landed them (with whatever other streams landed meanwhile), every so many
+records as it reads and the rest when it ends; one that crashed between landing and placing leaves them for the
+next run of any stream, which places them first (they are never lost: staged and counted, only not yet matched). A
+record that refers to another one is not landed (its reference resolves to what has been placed so far): it is
+matched online, as is every record of a later pull or a webhook.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import numpy as np
 import orjson
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from canonical.choices import ChangeOperation, MatchOutcome
@@ -84,11 +86,15 @@ def source_records_land(*, sources: Sequence[SourceRecord]) -> list[SourceRecord
     return others
 
 
+def _landed() -> models.QuerySet:
+    """Source records landed and not placed yet."""
+    return SourceRecord.objects.filter(golden_record_id__isnull=True, is_deleted=False, match_record__isnull=False,
+                                       match_record__golden_record_id__isnull=True)
+
+
 def landed_entity_types() -> list[str]:
     """The entity types with records landed and not placed yet."""
-    unplaced = SourceRecord.objects.filter(golden_record_id__isnull=True, is_deleted=False,
-                                           match_record__isnull=False, match_record__golden_record_id__isnull=True)
-    return sorted(set(unplaced.values_list("entity_type", flat=True).distinct()))
+    return sorted(_landed().order_by().values_list("entity_type", flat=True).distinct())
 
 
 @dataclass
@@ -109,20 +115,25 @@ def landed_sources_place(*, entity_type: str, reason: str, chunk: int = PLACE_CH
     total = Placed()
     if matcher is None:
         return total
-    ids = list(SourceRecord.objects.filter(
-        entity_type=entity_type, golden_record_id__isnull=True, is_deleted=False,
-        match_record__isnull=False, match_record__golden_record_id__isnull=True,
-    ).order_by("first_seen_at", "id").values_list("id", flat=True))
-    for start in range(0, len(ids), chunk):
+    after: tuple[Any, Any] | None = None  # the last (first_seen_at, id) read: each chunk reads past it
+    while True:
         with transaction.atomic():
             if wait:
                 match_lock_acquire(entity_types=[entity_type])
             elif not match_lock_try(entity_type=entity_type):
-                return None if start == 0 else total
-            done = _Chunk(matcher, ids[start:start + chunk], reason).place()
+                return None if after is None else total
+            landed = _landed().filter(entity_type=entity_type)
+            if after is not None:
+                landed = landed.filter(Q(first_seen_at__gt=after[0]) | Q(first_seen_at=after[0], id__gt=after[1]))
+            rows = list(landed.order_by("first_seen_at", "id").values_list("first_seen_at", "id")[:chunk])
+            if not rows:
+                return total
+            done = _Chunk(matcher, [pk for _, pk in rows], reason).place()
+        after = rows[-1]
         for name in ("placed", "created", "attached", "reviews", "refused"):
             setattr(total, name, getattr(total, name) + getattr(done, name))
-    return total
+        if len(rows) < chunk:
+            return total
 
 
 class _Chunk:

@@ -270,8 +270,10 @@ def _settle(stream: Stream) -> None:
 
 
 def _place_landed(stream: Stream, *, wait: bool) -> bool:
-    """Place what landed. Without ``wait``, only if no other transaction is matching records of the type right
-    now (a first read places as it goes, while its pages keep landing); returns False when it did not."""
+    """Place what landed, this stream's and any other's (two platforms' copies of a client landed together make
+    one golden record from both, where placing them apart makes it and then updates it). Without ``wait``, only
+    if no other transaction is matching records of the type right now (a first read places as it goes, while
+    its pages keep landing); returns False when it did not."""
     for entity_type in landed_entity_types():
         placed = landed_sources_place(entity_type=entity_type, reason=f"pulled from {stream.system.key}", wait=wait)
         if placed is None:

@@ -170,3 +170,4 @@ def test_a_landed_record_whose_golden_record_would_not_be_valid_stays_parked_and
     assert SourceRecord.objects.get(external_id="001F").golden_record_id is None
     assert landed_entity_types() == ["client"]  # tried again at the next placement
     assert place()["client"].refused == 1
+
