@@ -212,6 +212,49 @@ def _restage(system: ConnectedSystem, arrivals: Sequence[Arrival], results: list
     return out
 
 
+# --- new golden records -------------------------------------------------------------------------------------
+
+def golden_record_build(*, model: type[models.Model], sources: Sequence[SourceRecord],
+                        reason: str) -> tuple[models.Model, list[str]]:
+    """A golden record built from its sources by survivorship, as golden_record_create makes it, not written yet
+    (golden_records_write), and the attributes it sets. Raises ValidationError when it would not be valid."""
+    record = model()
+    try:
+        values, lineage = _survive(record, sources)
+        _apply(record, values)
+        record.lineage = lineage
+        # Its id is a fresh UUID: asking the database whether it is taken would cost a query a record.
+        record.full_clean(exclude=["golden_id", "id"])
+    except ValidationError as exc:
+        raise ValidationError({"source": [f"cannot build a {model.ENTITY_TYPE} golden record: {exc}"]}) from exc
+    record._change_reason = reason
+    return record, list(values)
+
+
+def golden_records_write(*, model: type[models.Model],
+                         built: Sequence[tuple[models.Model, Sequence[SourceRecord], Sequence[str]]],
+                         reason: str) -> None:
+    """Write built golden records (``(record, its sources, the attributes it sets)``) in a few statements: the
+    rows and their history, their sources' links (with history) and a change event each."""
+    if not built:
+        return
+    records = [record for record, _, _ in built]
+    rows_insert(model, records)
+    history_rows_insert(model, records)
+    now = timezone.now()
+    sources = []
+    for record, members, _ in built:
+        for source in members:
+            source.golden_record_id, source.last_changed_at = record.pk, now
+            source._change_reason = f"attached to {record.golden_id}: {reason}"
+            sources.append(source)
+    rows_update(SourceRecord, sources, ["golden_record_id", "last_changed_at"])
+    history_rows_insert(SourceRecord, sources, update=True)
+    rows_insert(ChangeEvent, [change_event_build(record=record, operation=ChangeOperation.CREATED,
+                                                 changed_fields=changed, reason=reason)
+                              for record, _, changed in built])
+
+
 # --- matching ----------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -526,17 +569,7 @@ class _Page:
     def _build(self, source: SourceRecord) -> tuple[models.Model, list[str]]:
         """A golden record from the source alone, as golden_record_create makes it (written at the next flush),
         and the attributes it sets."""
-        record = self.model()
-        try:
-            values, lineage = _survive(record, [source])
-            _apply(record, values)
-            record.lineage = lineage
-            # Its id is a fresh UUID: asking the database whether it is taken would cost a query a record.
-            record.full_clean(exclude=["golden_id", "id"])
-        except ValidationError as exc:
-            raise ValidationError({"source": [f"cannot build a {source.entity_type} golden record: {exc}"]}) from exc
-        record._change_reason = self.reason
-        return record, list(values)
+        return golden_record_build(model=self.model, sources=[source], reason=self.reason)
 
     def _rematch(self, source: SourceRecord) -> Placement:
         """An attached source changed: its match view is refreshed now, its golden record recomputed at the next
@@ -554,20 +587,9 @@ class _Page:
         self.pending_goldens.clear()
         self.pending_sources.clear()
         if pending.goldens:
-            records = [record for record, _, _ in pending.goldens]
-            rows_insert(self.model, records)
-            history_rows_insert(self.model, records)
-            now = timezone.now()
-            sources = []
-            for record, source, _ in pending.goldens:
-                source.golden_record_id, source.last_changed_at = record.pk, now
-                source._change_reason = f"attached to {record.golden_id}: {self.reason}"
-                sources.append(source)
-            rows_update(SourceRecord, sources, ["golden_record_id", "last_changed_at"])
-            history_rows_insert(SourceRecord, sources, update=True)
-            rows_insert(ChangeEvent, [
-                change_event_build(record=record, operation=ChangeOperation.CREATED, changed_fields=changed,
-                                   reason=self.reason) for record, _, changed in pending.goldens])
+            golden_records_write(model=self.model, built=[(record, [source], changed)
+                                                          for record, source, changed in pending.goldens],
+                                 reason=self.reason)
         recomputed: set[Any] = set()
         for outcome, pairs in pending.attaches.items():
             attached = source_records_attach(pairs=pairs, entity_type=self.matcher.entity_type,

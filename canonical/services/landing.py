@@ -33,15 +33,18 @@ import orjson
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.db.models import Q
-from django.utils import timezone
 
-from canonical.choices import ChangeOperation, MatchOutcome
+from canonical.choices import MatchOutcome
 from canonical.matching.engine import run as engine_run
-from canonical.models import ChangeEvent, ConnectedSystem, MatchDecision, MatchRecord, SourceRecord
+from canonical.models import ConnectedSystem, MatchDecision, MatchRecord, SourceRecord
 from canonical.registry import MODELS, model_for
-from canonical.services.arrivals import MATCH_VIEW_FIELDS, _match_view, _references
-from canonical.services.changes import change_event_build
-from canonical.services.golden import _apply, _survive
+from canonical.services.arrivals import (
+    MATCH_VIEW_FIELDS,
+    _match_view,
+    _references,
+    golden_record_build,
+    golden_records_write,
+)
 from canonical.services.matching import (
     Matcher,
     Scored,
@@ -58,7 +61,7 @@ from canonical.services.matching import (
     similar_names,
 )
 from canonical.services.recompute import source_records_attach
-from hub.db import history_rows_insert, rows_insert, rows_update
+from hub.db import rows_insert
 
 logger = logging.getLogger(__name__)
 
@@ -262,45 +265,22 @@ class _Chunk:
                     except ValidationError as alone:
                         refused.append(i)
                         _log_refused(self.sources[i], alone)
-        if not built:
-            return refused
-        records = [record for record, _, _ in built]
-        rows_insert(self.model, records)
-        history_rows_insert(self.model, records)
-        now = timezone.now()
-        sources = []
+        golden_records_write(model=self.model, built=[(record, [self.sources[i] for i in idx], changed)
+                                                      for record, idx, changed in built], reason=self.reason)
         for record, idx, _ in built:
             for n, i in enumerate(idx):
-                source = self.sources[i]
-                source.golden_record_id, source.last_changed_at = record.pk, now
-                source._change_reason = f"attached to {record.golden_id}: {self.reason}"
-                sources.append(source)
                 if n == 0 or i not in joined:
                     decided[i] = (MatchOutcome.NEW, record.pk, None)
                 else:
                     decided[i] = (self._outcome(pairs, joined[i]), record.pk,
                                   self._scored(pairs, joined[i], rows, golden, i, record.pk))
-        rows_update(SourceRecord, sources, ["golden_record_id", "last_changed_at"])
-        history_rows_insert(SourceRecord, sources, update=True)
-        rows_insert(ChangeEvent, [change_event_build(record=record, operation=ChangeOperation.CREATED,
-                                                     changed_fields=changed, reason=self.reason)
-                                  for record, _, changed in built])
         self.result.created += len(built)
         return refused
 
     def _build(self, idx: Sequence[int]) -> tuple[models.Model, list[int], list[str]]:
-        record = self.model()
-        members = [self.sources[i] for i in idx]
-        try:
-            values, lineage = _survive(record, members)
-            _apply(record, values)
-            record.lineage = lineage
-            record.full_clean(exclude=["golden_id", "id"])  # a fresh UUID: no need to ask the database
-        except ValidationError as exc:
-            raise ValidationError({"source": [f"cannot build a {self.matcher.entity_type} golden record: {exc}"]}) \
-                from exc
-        record._change_reason = self.reason
-        return record, list(idx), list(values)
+        record, changed = golden_record_build(model=self.model, sources=[self.sources[i] for i in idx],
+                                              reason=self.reason)
+        return record, list(idx), changed
 
     def _scored(self, pairs: _Pairs, k: int, rows, golden, i: int, pk: Any = None) -> Scored:
         """Pair k as a decision explains it: the other record's golden record (``pk`` when both are new), the

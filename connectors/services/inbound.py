@@ -237,7 +237,7 @@ def stream_sync(*, stream: Stream, full: bool = False, max_pages: int | None = N
             Stream.objects.filter(pk=stream.pk).update(last_run_at=timezone.now())
             try:
                 pages = 0
-                # A first read (or a full one) lands what is new, and places it all at the end (_settle).
+                # A first read (or a full one) lands what is new and places it as it goes, the rest at the end.
                 land, landed = full or not stream.cursor, 0
                 for page in connector.read_changes(stream.object_type, None if full else (stream.cursor or None)):
                     landed += stream_page_apply(stream=stream, page=page, run=run, land=land).landed
