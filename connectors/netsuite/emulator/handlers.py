@@ -56,7 +56,8 @@ class Rows(list[dict[str, Any]]):
     """One table's SuiteQL rows as built for one version of its records, with the columns a query may name in
     them (``fields``; None when the table has no rows to tell) and the joins made from them: a join is held by
     its FROM table's rows, so it goes when they are built anew, and with the rows of the tables it joined, so it
-    is made anew when one of those is."""
+    is made anew when one of those is. The orders of the rows a query was ordered by, and the kinds of values
+    their columns hold, are caught up with a change to a few records (``following``) rather than made again."""
 
     def __init__(self, rows: list[dict[str, Any]], fields: frozenset[str] | None,
                  places: dict[tuple[str, str], int] | None = None) -> None:
@@ -69,11 +70,39 @@ class Rows(list[dict[str, Any]]):
                          tuple[tuple[Rows, ...], list[tuple[suiteql.Row, ...]]]] = {}
         #: column -> the rows indexed by it, for joins (made once for these rows)
         self.indexes: dict[str, tuple[Any, dict[Any, list[Any]]]] = {}
+        #: ORDER BY columns -> these rows in that order (None: their values do not all compare)
+        self.orders: dict[tuple[str, ...], suiteql.Ordered | None] = {}
+        #: column -> the types of its values in these rows (after ``following``, maybe some no row holds now)
+        self.types: dict[str, frozenset[type]] = {}
 
     def index(self, column: str) -> tuple[Any, dict[Any, list[Any]]]:
         if column not in self.indexes:
             self.indexes[column] = suiteql.index_rows(self, column)
         return self.indexes[column]
+
+    def kinds(self, column: str) -> frozenset[type]:
+        if column not in self.types:
+            self.types[column] = frozenset(type(v) for row in self if (v := row.get(column)) is not None)
+        return self.types[column]
+
+    def order(self, columns: tuple[str, ...]) -> suiteql.Ordered | None:
+        if columns not in self.orders:
+            self.orders[columns] = suiteql.Ordered.of(columns, self, self.kinds)
+        return self.orders[columns]
+
+    def following(self, rows: list[dict[str, Any]], fields: frozenset[str] | None,
+                  places: dict[tuple[str, str], int], changed: list[int]) -> Rows:
+        """The Rows of ``rows``, these rows with those at the places ``changed`` made anew or added, with the kinds
+        and orders made of these caught up with the rows changed."""
+        after = Rows(rows, fields, places)
+        for column, kinds in self.types.items():
+            after.types[column] = kinds.union(type(v) for at in changed if (v := rows[at].get(column)) is not None)
+        for columns, order in self.orders.items():
+            if order is not None and all(suiteql.family(after.kinds(c)) is not object for c in columns):
+                caught_up = order.caught_up(self, after, changed)
+                if caught_up is not None:  # else made anew when a query asks for it
+                    after.orders[columns] = caught_up
+        return after
 
 
 class Addresses(Rows):
@@ -178,7 +207,7 @@ def _caught_up(emu: Emulator, table: str, held: tuple[Any, Any, Any], columns: s
         else:
             places[(t, record_id)] = len(built)
             built.append(row)
-    return Rows(built, _known(emu, table, built), places)
+    return rows.following(built, _known(emu, table, built), places, [places[change] for change in changes])
 
 
 def _version(emu: Emulator, table: str) -> tuple[Any, ...]:
@@ -208,6 +237,15 @@ def _evaluate(emu: Emulator, query: suiteql.Query) -> Sequence[dict[str, str]]:
     tables = {table: Addresses(emu, table) if table in by_key else _rows(emu, table, columns)
               for table, columns in query.referenced().items()}
     suiteql.check(query, {table: rows.fields for table, rows in tables.items()})
+    # Ordered by the FROM table's columns: read off its rows kept in that order (each page of a keyset paging is a
+    # new query text, evaluated anew: filtering, joining and sorting the table for each made a paging O(N^2)).
+    first = tables[query.table]
+    try:
+        found = suiteql.window(query, tables, first.order, first.kinds, _index_of, emu.timezone)
+    except TypeError:  # datetimes with and without a time zone: left to run, to answer as it does
+        found = None
+    if found is not None:
+        return found
     if not query.joins:
         return suiteql.run(query, tables[query.table], emu.timezone)
     if not by_key and not any(c.ref.source == query.source.name for c in query.where):

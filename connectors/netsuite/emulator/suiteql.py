@@ -26,11 +26,12 @@ are left out of an item.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import operator
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, tzinfo
 from types import MappingProxyType
@@ -577,6 +578,192 @@ def run(query: Query, rows: Sequence[Any], tz: tzinfo) -> Items:
     selected = _filter(query, rows)
     _sort(query, selected)
     return Items(selected, _projector(query, tz))
+
+
+def family(kinds: Collection[type]) -> type | None:
+    """What a column's values are to a comparison, given their types: ``datetime``, ``int`` or ``str`` (a
+    Reference is a str) when they are all of one of these, None when the column is empty in every row, ``object``
+    when they are of several kinds (two of which may not compare)."""
+    if not kinds:
+        return None
+    return next((f for f in (datetime, int, str) if all(issubclass(kind, f) for kind in kinds)), object)
+
+
+def _compares(condition: Condition, kinds: Collection[type]) -> bool:
+    """Whether a condition compares with every value of its column without an error (``run`` would raise a search
+    error, or worse, at a value that does not): a datetime with datetimes, a string with strings, a number with
+    numbers or with strings (read as numbers, or not kept)."""
+    column, value = family(kinds), family((type(condition.value),))
+    return column is None or column is value or (value is int and column is str)
+
+
+def _order_key(columns: tuple[str, ...]) -> Callable[[Row, int], tuple[Any, ...]]:
+    """A row's key in an ``Ordered``: ``_sort_key``'s over its columns, flat, and the row's place in its table."""
+    if len(columns) == 1:
+        (column,) = columns
+
+        def key(row: Row, place: int) -> tuple[Any, ...]:
+            value = row.get(column)
+            return value is not None, value, place
+    elif len(columns) == 2:
+        column, then = columns
+
+        def key(row: Row, place: int) -> tuple[Any, ...]:
+            value, next_value = row.get(column), row.get(then)
+            return value is not None, value, next_value is not None, next_value, place
+    else:
+        def key(row: Row, place: int) -> tuple[Any, ...]:
+            values = [row.get(c) for c in columns]
+            return (*(part for value in values for part in (value is not None, value)), place)
+    return key
+
+
+_HEAD = operator.itemgetter(0, 1)  # a key's (is set, value) of the leading column
+#: A condition on the leading column of an order, as the part of the order it keeps: ``(op, (is set, value))`` ->
+#: (the bisection of the first key kept, of the first key after those kept); None: from, or up to, the end.
+_SPANS: dict[str, tuple[Callable[..., int] | None, Callable[..., int] | None]] = {
+    ">=": (bisect.bisect_left, None), ">": (bisect.bisect_right, None), "<": (None, bisect.bisect_left),
+    "<=": (None, bisect.bisect_right), "=": (bisect.bisect_left, bisect.bisect_right)}
+
+
+class Ordered:
+    """A table's rows in the order of an ORDER BY of its own columns, all ascending: a sorted list of keys, each
+    ``_sort_key``'s of the row, flat, ending with the row's place in the table, so rows tied on every column keep
+    their table order, as ``run``'s stable sort keeps them. The keys of any of the rows are in the order ``run``
+    would sort those rows in, as long as each column's values are of one kind (``family``): ``of`` makes none for
+    rows whose values are not. A query ordered so reads its result off the order (``window``) instead of sorting
+    the table for every page; the order of rows that changed since is caught up, not made again. Never changed
+    once made: a result read off it may be paged through while newer rows have their own."""
+
+    def __init__(self, columns: tuple[str, ...], keys: list[tuple[Any, ...]]) -> None:
+        self.columns = columns
+        self.keys = keys
+
+    @classmethod
+    def of(cls, columns: tuple[str, ...], rows: Sequence[Row],
+           kinds: Callable[[str], Collection[type]]) -> Ordered | None:
+        """The order of ``rows`` (``kinds``: column -> the types of its values in them)."""
+        if any(family(kinds(column)) is object for column in columns):
+            return None
+        key = _order_key(columns)
+        try:
+            return cls(columns, sorted(key(row, place) for place, row in enumerate(rows)))
+        except TypeError:  # datetimes with and without a time zone: no order to tell
+            return None
+
+    def caught_up(self, before: Sequence[Row], after: Sequence[Row], changed: Iterable[int]) -> Ordered | None:
+        """The order of ``after``: the rows ``before`` this order is of, with those at the places ``changed`` made
+        anew or added. The keys of the rows that changed are moved (a bisection and a move of the keys after it,
+        each); None when it would be less work to sort them all again, or it cannot be told."""
+        changed = list(changed)
+        if len(changed) * 16 > len(after):
+            return None
+        key, keys = _order_key(self.columns), list(self.keys)
+        try:
+            for place in changed:
+                if place < len(before):
+                    at = bisect.bisect_left(keys, key(before[place], place))
+                    if at == len(keys) or keys[at][-1] != place:
+                        return None
+                    del keys[at]
+                bisect.insort(keys, key(after[place], place))
+        except TypeError:
+            return None
+        return Ordered(self.columns, keys)
+
+    def span(self, op: str, value: Any, start: int, stop: int) -> tuple[int, int]:
+        """The part of ``keys[start:stop]`` whose leading column ``op value`` keeps (``value`` of the kind of the
+        column's values: one comparison orders both, and an empty column keeps no row)."""
+        first, after = _SPANS[op]
+        start = bisect.bisect_right(self.keys, (False, None), start, stop, key=_HEAD)  # empty: never kept
+        if first is not None:
+            start = first(self.keys, (True, value), start, stop, key=_HEAD)
+        if after is not None:
+            stop = after(self.keys, (True, value), start, stop, key=_HEAD)
+        return start, max(start, stop)
+
+
+class _Span(Sequence[Row]):
+    """The rows of a span of an order, in its order, looked up only as they are asked for."""
+
+    def __init__(self, rows: Sequence[Row], order: Ordered, start: int, stop: int) -> None:
+        self._rows, self._keys, self._span = rows, order.keys, range(start, stop)
+
+    def __len__(self) -> int:
+        return len(self._span)
+
+    @overload
+    def __getitem__(self, index: int) -> Row: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Row]: ...
+
+    def __getitem__(self, index: int | slice) -> Row | list[Row]:
+        if isinstance(index, slice):
+            return [self._rows[self._keys[at][-1]] for at in self._span[index]]
+        return self._rows[self._keys[self._span[index]][-1]]
+
+
+class Window(Sequence[dict[str, str]]):
+    """A query's result read off its FROM table's order: its FROM rows, in result order, joined and rendered only
+    as a page asks for them (a page of a 100,000-row result joins and renders its 1,000 rows)."""
+
+    def __init__(self, query: Query, tables: Mapping[str, Sequence[Row]], picked: Sequence[Row],
+                 indexed: Index, tz: tzinfo) -> None:
+        self._query, self._tables, self._picked, self._indexed = query, tables, picked, indexed
+        self._project = _projector(query, tz)
+
+    def __len__(self) -> int:
+        return len(self._picked)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, str]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, str]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, str] | list[dict[str, str]]:
+        if isinstance(index, slice):
+            return self._items(self._picked[index])
+        return self._items([self._picked[index]])[0]
+
+    def _items(self, rows: list[Row]) -> list[dict[str, str]]:
+        if self._query.joins:
+            rows = join(self._query, {**self._tables, self._query.table: rows}, self._indexed)
+        return [self._project(row) for row in rows]
+
+
+def window(query: Query, tables: Mapping[str, Sequence[Row]], ordered: Callable[[tuple[str, ...]], Ordered | None],
+           kinds: Callable[[str], Collection[type]], indexed: Index, tz: tzinfo) -> Window | None:
+    """The query's result read off the order of its FROM table's rows (``tables[query.table]``) by its ORDER BY,
+    when that is what ``run`` gives: when the query is ordered by the FROM table's columns, all ascending
+    (``ordered``: their order, if the rows have one), every WHERE condition is on the FROM table and compares with
+    every value of its column (``kinds``: column -> the types of its values in the FROM rows), and every join is
+    a LEFT JOIN on a column of the joined table no two of its rows share (``indexed`` tells): each FROM row is
+    then one result row, joined to its one partner or to EMPTY whatever rows are joined with it, so a page's rows
+    can be joined alone. A condition on the leading ORDER BY column, of the kind of its values, keeps a span of
+    the order, found by bisection; the others are tested on the span's rows. None otherwise (``run`` answers)."""
+    if not query.order or any(descending or ref.source != query.source.name for ref, descending in query.order):
+        return None
+    if any(c.ref.source != query.source.name or not _compares(c, kinds(c.ref.column)) for c in query.where):
+        return None
+    if any(not step.outer or indexed(tables[step.source.table], step.own.column)[1] for step in query.joins):
+        return None
+    order = ordered(tuple(ref.column for ref, _ in query.order))
+    if order is None:
+        return None
+    start, stop, rest = 0, len(order.keys), []
+    for condition in query.where:
+        column = condition.ref.column
+        if (column == order.columns[0] and condition.op in _SPANS
+                and family(kinds(column)) is family((type(condition.value),))):
+            start, stop = order.span(condition.op, condition.value, start, stop)
+        else:
+            rest.append(condition)
+    picked: Sequence[Row] = _Span(tables[query.table], order, start, stop)
+    if rest:
+        picked = _filter(replace(query, joins=(), where=tuple(rest)), picked[:])
+    return Window(query, tables, picked, indexed, tz)
 
 
 class Results:

@@ -5,7 +5,7 @@ import pytest
 
 from connectors.errors import Rejected
 from connectors.netsuite.client import NetSuiteClient
-from connectors.netsuite.emulator import Emulator, suiteql
+from connectors.netsuite.emulator import Emulator, handlers
 
 QUERY = "SELECT id, TO_CHAR(lastmodifieddate, 'YYYY-MM-DD\"T\"HH24:MI:SS') AS lastmodified FROM customer " \
         "ORDER BY lastmodifieddate, id"
@@ -52,8 +52,8 @@ def test_internal_ids_are_never_handed_out_twice(client: NetSuiteClient, emulato
 def test_paging_evaluates_a_query_once_until_the_table_changes(client: NetSuiteClient, emulator: Emulator,
                                                                monkeypatch) -> None:
     evaluations = []
-    run = suiteql.run
-    monkeypatch.setattr(suiteql, "run", lambda *args: evaluations.append(1) or run(*args))
+    evaluate = handlers._evaluate
+    monkeypatch.setattr(handlers, "_evaluate", lambda *args: evaluations.append(1) or evaluate(*args))
 
     pages = [client.suiteql(QUERY, limit=10, offset=offset) for offset in (0, 10, 20)]
     assert len(evaluations) == 1

@@ -9,7 +9,7 @@ import pytest
 
 from connectors.errors import Rejected
 from connectors.netsuite.client import NetSuiteClient
-from connectors.netsuite.emulator import Emulator, handlers, suiteql
+from connectors.netsuite.emulator import Emulator, handlers
 from connectors.netsuite.emulator.seed import parse_time
 
 LOCAL = ZoneInfo("America/Los_Angeles")
@@ -188,8 +188,8 @@ def test_unknown_alias_field_or_join_is_a_search_error(client: NetSuiteClient, q
 def test_an_address_change_is_read_by_the_same_query_text(client: NetSuiteClient, emulator: Emulator,
                                                           customer_id: str, monkeypatch) -> None:
     evaluations = []
-    run = suiteql.run
-    monkeypatch.setattr(suiteql, "run", lambda *args: evaluations.append(1) or run(*args))
+    evaluate = handlers._evaluate
+    monkeypatch.setattr(handlers, "_evaluate", lambda *args: evaluations.append(1) or evaluate(*args))
     record = emulator.store["customer"][customer_id]
     first = client.suiteql(BY_ID, limit=10)  # more pages to come: the result is held
     assert first["items"][0] == {"links": [], "id": customer_id, "city": _billing(record)["city"]}
