@@ -34,7 +34,6 @@ from canonical.services.golden import (
     _attribute_times,
     _survive,
     payload_digest,
-    source_record_stage,
 )
 from canonical.services.matching import (
     CANDIDATE_LIMIT,
@@ -201,15 +200,13 @@ def _held(system: ConnectedSystem, keyed: Sequence[tuple[tuple[str, str], Arriva
 
 def _restage(system: ConnectedSystem, arrivals: Sequence[Arrival], results: list[StageResult],
              lost: set[tuple[str, str]], reason: str) -> list[StageResult]:
-    out = []
-    for arrival, result in zip(arrivals, results, strict=True):
-        if (arrival.object_type, str(arrival.external_id)) in lost:
-            result = source_record_stage(system=system, object_type=arrival.object_type,
-                                         external_id=arrival.external_id, entity_type=arrival.entity_type,
-                                         attributes=arrival.attributes, payload=arrival.payload,
-                                         source_modified_at=arrival.source_modified_at, reason=reason)
-        out.append(result)
-    return out
+    """The arrivals whose insert found a row another writer staged first (a pull reading back a record while
+    the hub's write of it is recorded, say), staged again over those rows, together: the insert waited for that
+    writer, so its rows are there to read now."""
+    again = [a for a in arrivals if (a.object_type, str(a.external_id)) in lost]
+    staged = iter(source_records_stage(system=system, arrivals=again, reason=reason))
+    return [next(staged) if (a.object_type, str(a.external_id)) in lost else result
+            for a, result in zip(arrivals, results, strict=True)]
 
 
 # --- new golden records -------------------------------------------------------------------------------------
