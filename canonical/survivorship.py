@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property, lru_cache
 from typing import Any
 
 SOURCE_PRIORITY = "source_priority"
@@ -19,6 +20,7 @@ MOST_COMPLETE = "most_complete"
 MOST_FREQUENT = "most_frequent"
 AGGREGATE = "aggregate"
 STEWARD_OVERRIDE = "steward_override"
+FALLBACK = "fallback"
 
 CRM = ("salesforce",)
 PSA = ("certinia", "kantata")
@@ -31,6 +33,13 @@ class Rule:
     strategy: str = MOST_RECENT
     # System kinds in order of authority, for SOURCE_PRIORITY; others fall back to most recent.
     priority: tuple[str, ...] = ()
+    # Another attribute whose surviving value this one takes when no source (and no steward) gives it one.
+    fallback: str | None = None
+
+    @cached_property
+    def rank(self) -> dict[str, int]:
+        """System kind -> its place in ``priority``."""
+        return {kind: i for i, kind in enumerate(self.priority)}
 
 
 @dataclass(frozen=True)
@@ -48,8 +57,12 @@ class SourceValues:
     def changed_at(self, attribute: str | None) -> datetime | None:
         held = self.attribute_times.get(attribute) if attribute else None
         if isinstance(held, str):
-            held = datetime.fromisoformat(held)
+            held = _parse_time(held)
         return held or self.modified_at
+
+
+# A golden record's sources share their times across attributes (a copy's attributes mostly change together).
+_parse_time = lru_cache(maxsize=4_096)(datetime.fromisoformat)
 
 
 @dataclass(frozen=True)
@@ -74,8 +87,9 @@ RULES: dict[str, dict[str, Rule]] = {
         "billing_country": Rule(SOURCE_PRIORITY, ERP + CRM),
         "currency": Rule(SOURCE_PRIORITY, ERP + CRM),
         "country": Rule(SOURCE_PRIORITY, ERP + CRM),
-        # The CRM owns the relationship: how the firm refers to the client, its sector, its hierarchy.
-        "display_name": Rule(SOURCE_PRIORITY, CRM),
+        # The CRM owns the relationship: how the firm refers to the client, its sector, its hierarchy. A client no
+        # CRM knows goes by its legal name (as the CRM itself names it when the hub creates it there).
+        "display_name": Rule(SOURCE_PRIORITY, CRM, fallback="legal_name"),
         "industry": Rule(SOURCE_PRIORITY, CRM),
         "parent": Rule(SOURCE_PRIORITY, CRM + ERP),
         "website_domain": Rule(MOST_FREQUENT),
@@ -119,6 +133,8 @@ def _by_recency(sources: Sequence[SourceValues], attribute: str | None = None) -
         at = source.changed_at(attribute)
         return (at is not None, at.timestamp() if at else 0.0, source.source_record_id)
 
+    if len(sources) < 2:  # most golden records have one source: nothing to order
+        return list(sources)
     return sorted(sources, key=key, reverse=True)
 
 
@@ -133,7 +149,7 @@ def _pick(sources: Sequence[SourceValues], attribute: str, rule_name: str) -> Su
 def survive_attribute(attribute: str, rule: Rule, sources: Sequence[SourceValues]) -> Survivor | None:
     recent = _by_recency(sources, attribute)
     if rule.strategy == SOURCE_PRIORITY:
-        rank = {kind: i for i, kind in enumerate(rule.priority)}
+        rank = rule.rank
         ordered = sorted(recent, key=lambda s: rank.get(s.system_kind, len(rank)))
         chosen = _pick([s for s in ordered if s.system_kind in rank], attribute, SOURCE_PRIORITY)
         return chosen or _pick(recent, attribute, MOST_RECENT)
@@ -187,4 +203,9 @@ def survive(
         survivor = survive_attribute(attribute, rules.get(attribute, DEFAULT), sources)
         if survivor is not None:
             result[attribute] = survivor
+    for attribute in attributes:
+        fallback = rules.get(attribute, DEFAULT).fallback
+        if attribute not in result and fallback in result:
+            taken = result[fallback]
+            result[attribute] = Survivor(taken.value, taken.source_record_id, taken.system, FALLBACK)
     return result

@@ -4,6 +4,7 @@ import datetime as dt
 
 from canonical.survivorship import (
     AGGREGATE,
+    FALLBACK,
     MOST_COMPLETE,
     MOST_FREQUENT,
     MOST_RECENT,
@@ -92,3 +93,18 @@ def test_most_recent_is_per_attribute_a_touch_elsewhere_on_the_record_does_not_m
     erp = src("netsuite", "netsuite", 5, status="on_hold")
 
     assert survive_attribute("status", Rule(MOST_RECENT), [crm, erp]).value == "on_hold"
+
+
+def test_a_client_no_crm_names_goes_by_its_legal_name_until_one_does():
+    erp = src("netsuite", "netsuite", 1, legal_name="Harrison & Webb Advisory Ltd", display_name="")
+
+    alone = survive("client", ["legal_name", "display_name"], [erp])
+    pinned = survive("client", ["legal_name", "display_name"], [erp], overrides={"legal_name": "H&W Advisory Ltd"})
+    named = survive("client", ["legal_name", "display_name"],
+                    [erp, src("salesforce", "salesforce", 0, legal_name="", display_name="Harrison Webb")])
+
+    assert (alone["display_name"].value, alone["display_name"].rule) == ("Harrison & Webb Advisory Ltd", FALLBACK)
+    assert alone["display_name"].source_record_id == alone["legal_name"].source_record_id == "netsuite-1"
+    assert (pinned["display_name"].value, pinned["display_name"].rule) == ("H&W Advisory Ltd", FALLBACK)
+    assert (named["display_name"].value, named["display_name"].rule) == ("Harrison Webb", SOURCE_PRIORITY)
+    assert "display_name" not in survive("client", ["display_name"], [erp])  # nothing to fall back on
