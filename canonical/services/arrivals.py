@@ -14,7 +14,7 @@ claims on the match keys of the staged records (``source_records_prepare``).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -73,6 +73,8 @@ class Arrival:
     source_modified_at: datetime | None = None
     # A record the hub itself wrote to the platform: a new row is staged attached to this golden record.
     golden_record_id: Any = None
+    # payload_digest(payload), when the caller worked it out already (arrivals_changing does)
+    digest: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,20 +90,27 @@ class Placement:
 # --- staging -----------------------------------------------------------------------------------------------
 
 def source_records_stage(*, system: ConnectedSystem, arrivals: Sequence[Arrival], reason: str,
-                         new: bool = False) -> list[StageResult]:
+                         new: bool = False, known: Mapping[tuple[str, str], Any] | None = None) -> list[StageResult]:
     """Stage a page of one system's records: what ``source_record_stage`` does to each, in a few statements.
 
     The same payload again is a no-op, an older copy is ignored (stale); new rows are inserted together and
     changed ones updated together, each with its history row. A pull re-reads its overlap window every time, so
     most of a page is often the same payloads again: the rows held are read only as far as comparing them takes,
     unlocked, and those that differ from the page read again under a row lock (payloads are never read back).
-    ``new``: the caller found none of the records held (arrivals_changing, say) and the rows are not read again;
-    one another writer stages meanwhile is found by the insert and staged over its row, as without ``new``."""
+    ``new``: the caller found none of the records held and the rows are not read again; ``known``: the caller
+    found these held (``(object type, external id) -> pk``, arrivals_changing's ``held``) and no others, and
+    only those rows are read, locked. A record another writer stages meanwhile is found by the insert and staged
+    over its row, as without either."""
     for arrival in arrivals:
         model_for(arrival.entity_type)  # validates the entity type
     now = timezone.now()
-    keyed = [((a.object_type, str(a.external_id)), a, payload_digest(a.payload)) for a in arrivals]
-    held = {} if new else _held(system, keyed)
+    keyed = [((a.object_type, str(a.external_id)), a, a.digest or payload_digest(a.payload)) for a in arrivals]
+    if new:
+        held = {}
+    elif known is not None:
+        held = _locked(system, known.values())
+    else:
+        held = _held(system, keyed)
     results: list[StageResult] = []
     inserts: dict[tuple[str, str], SourceRecord] = {}
     changed: dict[Any, SourceRecord] = {}
@@ -152,8 +161,13 @@ def source_records_stage(*, system: ConnectedSystem, arrivals: Sequence[Arrival]
 
 @dataclass(frozen=True)
 class Changing:
-    arrivals: list[Arrival]
-    new: bool  # none of them is held (as source_records_stage's ``new`` asks)
+    arrivals: list[Arrival]  # with their digests
+    held: dict[tuple[str, str], Any]  # the rows held of these arrivals, as looked: (object type, external id) -> pk
+
+    @property
+    def new(self) -> bool:
+        """None of them is held (as source_records_stage's ``new`` asks)."""
+        return not self.held
 
 
 def arrivals_changing(*, system: ConnectedSystem, arrivals: Sequence[Arrival]) -> Changing:
@@ -163,12 +177,19 @@ def arrivals_changing(*, system: ConnectedSystem, arrivals: Sequence[Arrival]) -
     window every time; a page found here to change nothing need take neither the matching lock nor a row lock."""
     keys = {(a.object_type, str(a.external_id)) for a in arrivals}
     if not keys:
-        return Changing([], new=True)
-    held = {(o, e): (digest, deleted) for o, e, digest, deleted in _rows(system, keys).values_list(
-        "object_type", "external_id", "payload_hash", "is_deleted")}
-    changing = [a for a in arrivals
-                if held.get((a.object_type, str(a.external_id))) != (payload_digest(a.payload), False)]
-    return Changing(changing, new=not held)
+        return Changing([], {})
+    held = {(o, e): (pk, digest, deleted) for pk, o, e, digest, deleted in _rows(system, keys).values_list(
+        "pk", "object_type", "external_id", "payload_hash", "is_deleted")}
+    changing, pks = [], {}
+    for arrival in arrivals:
+        key, digest = (arrival.object_type, str(arrival.external_id)), payload_digest(arrival.payload)
+        row = held.get(key)
+        if row is not None and row[1:] == (digest, False):
+            continue
+        changing.append(replace(arrival, digest=digest))
+        if row is not None:
+            pks[key] = row[0]
+    return Changing(changing, pks)
 
 
 def _rows(system: ConnectedSystem, keys: set[tuple[str, str]]) -> models.QuerySet:
@@ -190,9 +211,19 @@ def _held(system: ConnectedSystem, keyed: Sequence[tuple[tuple[str, str], Arriva
     held = {(r.object_type, r.external_id): r for r in rows}
     differ = [held[key].pk for key, _, digest in keyed
               if key in held and (held[key].payload_hash != digest or held[key].is_deleted)]
-    if differ:
-        locked = SourceRecord.objects.select_for_update().defer("payload").filter(pk__in=differ).order_by("pk")
-        held.update({(r.object_type, r.external_id): r for r in locked})
+    held.update(_locked(system, differ))
+    for row in held.values():
+        row.system = system
+    return held
+
+
+def _locked(system: ConnectedSystem, pks: Iterable[Any]) -> dict[tuple, SourceRecord]:
+    """Rows of the crosswalk read whole but for the payload, locked (in pk order: two pages cannot deadlock)."""
+    pks = list(pks)
+    if not pks:
+        return {}
+    locked = SourceRecord.objects.select_for_update().defer("payload").filter(pk__in=pks).order_by("pk")
+    held = {(r.object_type, r.external_id): r for r in locked}
     for row in held.values():
         row.system = system
     return held

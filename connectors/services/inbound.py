@@ -13,6 +13,7 @@ import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection, transaction
@@ -117,20 +118,20 @@ def _page_apply(stream: Stream, page: Page, run: SyncRun, *, deletions: bool, ad
     counts = PageCounts(received=len(page.changes))
     one_at_a_time = deletions or any(change.deleted for change in page.changes)
     arrivals = [] if one_at_a_time else _arrivals(page)
-    new = False
+    known: dict[tuple[str, str], Any] = {}
     if arrivals:
         # Records whose payload the hub holds already change nothing (an overlap window read again, the hub's
         # own writes read back): left out before any lock is taken.
         changing = arrivals_changing(system=stream.system, arrivals=arrivals)
         counts.unchanged += len(arrivals) - len(changing.arrivals)
-        arrivals, new = changing.arrivals, changing.new
+        arrivals, known = changing.arrivals, changing.held
     with transaction.atomic():
         if one_at_a_time:
             # Before any row lock of the page (see match_lock_acquire): pages of one entity type apply one at a time.
             match_lock_acquire(entity_types=[c.entity_type for c in page.changes if not (deletions or c.deleted)])
             _apply_one_at_a_time(stream, page, counts, deletions=deletions)
         elif arrivals:
-            _apply_in_bulk(stream, arrivals, counts, new=new, land=land)
+            _apply_in_bulk(stream, arrivals, counts, known=known, land=land)
         if advance_cursor:
             field = "deleted_cursor" if deletions else "cursor"
             Stream.objects.filter(pk=stream.pk).update(**{field: page.cursor})
@@ -152,8 +153,8 @@ def _arrivals(page: Page) -> list[Arrival]:
             for c in page.changes]
 
 
-def _apply_in_bulk(stream: Stream, arrivals: Sequence[Arrival], counts: PageCounts, *, new: bool = False,
-                   land: bool = False) -> None:
+def _apply_in_bulk(stream: Stream, arrivals: Sequence[Arrival], counts: PageCounts, *,
+                   known: Mapping[tuple[str, str], Any], land: bool = False) -> None:
     """Stage the page in bulk, then match what is new or changed, in page order. An attached copy whose
     attributes are as they were (only its payload changed: the hub's own write read back, say) keeps its match
     view and its golden record as they are.
@@ -164,7 +165,7 @@ def _apply_in_bulk(stream: Stream, arrivals: Sequence[Arrival], counts: PageCoun
     may then wait for this page's rows (the same records arriving by a webhook as they are pulled) is the victim
     of a deadlock PostgreSQL breaks, and is applied again (stream_page_apply)."""
     reason = f"pulled from {stream.system.key}"
-    staged = source_records_stage(system=stream.system, arrivals=arrivals, reason=reason, new=new)
+    staged = source_records_stage(system=stream.system, arrivals=arrivals, reason=reason, known=known)
     changed = [s for s in staged if s.changed]
     counts.unchanged += len(staged) - len(changed)
     counts.created += sum(s.created for s in changed)

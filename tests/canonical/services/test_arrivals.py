@@ -5,6 +5,7 @@ import datetime as dt
 import itertools
 import uuid
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -251,6 +252,27 @@ def test_records_staged_as_new_that_another_writer_staged_meanwhile_are_staged_o
         ("0", "Firm 0"), ("1", "Firm 1"), ("2", "Firm 2")]
     assert SourceRecord.objects.count() == 3
     assert not arrivals_changing(system=system, arrivals=page).arrivals  # the same page again changes nothing
+
+
+def test_records_looked_at_before_the_lock_are_staged_as_the_rows_are_when_locked(systems):
+    system = systems["salesforce"]
+    first = [Arrival("Account", str(n), "client", {"legal_name": f"Firm {n}"}, {"Id": str(n), "v": 1})
+             for n in range(3)]
+    source_records_stage(system=system, arrivals=first, reason="first pull")
+    page = [replace(a, attributes={"legal_name": f"{a.attributes['legal_name']} Ltd"}, payload={**a.payload, "v": 2})
+            for a in first] + [Arrival("Account", "3", "client", {"legal_name": "Firm 3"}, {"Id": "3", "v": 2})]
+    looked = arrivals_changing(system=system, arrivals=page[1:])
+    # after the look, another writer stages record 1 as the page has it, and records 3 (new at the look) otherwise
+    source_records_stage(system=system, arrivals=[page[1], replace(page[3], payload={"Id": "3", "v": 1})],
+                         reason="another writer")
+
+    results = source_records_stage(system=system, arrivals=looked.arrivals, reason="pull", known=looked.held)
+
+    assert sorted(looked.held) == [("Account", "1"), ("Account", "2")] and not looked.new
+    assert [(r.created, r.changed) for r in results] == [(False, False), (False, True), (False, True)]
+    assert sorted(SourceRecord.objects.values_list("external_id", "payload__v")) == [
+        ("0", 1), ("1", 2), ("2", 2), ("3", 2)]
+    assert not arrivals_changing(system=system, arrivals=page[1:]).arrivals
 
 
 @pytest.mark.parametrize("a, b", [
