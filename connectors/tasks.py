@@ -10,12 +10,18 @@ from connectors.services.breaker import breaker_admit, breaker_watch
 from connectors.services.inbound import StreamBusy, stream_sync
 from connectors.services.outbound import (
     deliveries_attempt,
-    deliveries_due_batches,
+    deliveries_drain,
     delivery_attempt,
     outbox_pending,
     outbox_relay,
+    subscriptions_due,
 )
-from connectors.services.relay import outbound_relay_soon, outbound_relay_started
+from connectors.services.relay import (
+    deliveries_drain_soon,
+    deliveries_drain_started,
+    outbound_relay_soon,
+    outbound_relay_started,
+)
 from connectors.services.webhooks import webhook_process
 
 logger = logging.getLogger(__name__)
@@ -70,14 +76,25 @@ def outbound_relay_task() -> int:
     that changed golden records (connectors.services.relay), and run by beat as the net."""
     outbound_relay_started()
     created = outbox_relay()
-    for batch in deliveries_due_batches():
-        outbound_deliveries_task.delay(batch)
+    for subscription_id in subscriptions_due():
+        deliveries_drain_soon(subscription_id=subscription_id)
     pending = outbox_pending()
     if pending == "sequenced":  # more than one batch (a bulk load's thousands of changes): go on at once
         outbound_relay_soon()
     elif pending:  # changes another sequencer is still numbering: look again in a second
         outbound_relay_soon(countdown=1)
     return created
+
+
+@shared_task(name="connectors.tasks.outbound_drain_task", acks_late=True, ignore_result=True)
+def outbound_drain_task(subscription_id: str, slot: int = 0) -> int:
+    """Deliver a subscription's due deliveries, a batch a write, for up to DRAIN_BUDGET_S; enqueued again
+    at once when it stopped with more to send. Returns how many were attempted."""
+    deliveries_drain_started(subscription_id=subscription_id, slot=slot)
+    attempted = deliveries_drain(subscription_id=subscription_id)
+    if attempted and subscription_id in {str(s) for s in subscriptions_due()}:
+        deliveries_drain_soon(subscription_id=subscription_id)
+    return attempted
 
 
 @shared_task(name="connectors.tasks.outbound_deliveries_task", acks_late=True, ignore_result=True)

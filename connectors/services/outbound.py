@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
-import uuid
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
 BATCH_SIZE = 200  # Salesforce's composite collections take 200 records a request
+DRAIN_BUDGET_S = 10.0  # a drain hands its worker back (and is enqueued again) after this long
+DRAIN_PROBE = 2000  # due deliveries looked at to tell which subscriptions have any
 BACKOFF_BASE_S = 10.0
 BACKOFF_CAP_S = 1800.0
 DELIVERED_OPERATIONS = ("created", "updated")
@@ -155,17 +157,6 @@ def deliveries_due(*, limit: int = 100) -> list[str]:
     return [str(pk) for pk in ids]
 
 
-def deliveries_due_batches(*, limit: int = 2000, size: int = BATCH_SIZE) -> list[list[str]]:
-    """The due deliveries (as deliveries_due gives them) in batches of one subscription each, at most ``size``
-    to a batch: each batch is one write to its platform."""
-    ids = deliveries_due(limit=limit)
-    subscription_of = dict(Delivery.objects.filter(pk__in=ids).values_list("pk", "subscription_id"))
-    groups: dict[Any, list[str]] = {}
-    for pk in ids:
-        groups.setdefault(subscription_of.get(uuid.UUID(pk)), []).append(pk)
-    return [group[i:i + size] for group in groups.values() for i in range(0, len(group), size)]
-
-
 def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
     """Exponential (10 s, 30 s, 90 s, ...) with up to 20% jitter, never sooner than the platform asked."""
     delay = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 3 ** max(attempts - 1, 0))
@@ -193,7 +184,7 @@ def _not_read_yet(system_id: object, object_type: str) -> bool:
                                  enabled=True, last_success_at__isnull=True).exists()
 
 
-def _attempt_conditions(delivery_id: str) -> contextlib.ExitStack | None:
+def _attempt_conditions(delivery_id: str) -> _Conditions | None:
     """Bind the delivery's correlation id and pass its system's breaker; None when it is not to be tried now
     (not pending or not due any more, or held by the breaker: then no attempt is spent)."""
     target = (Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING,
@@ -215,7 +206,16 @@ def _attempt_conditions(delivery_id: str) -> contextlib.ExitStack | None:
             logger.info("delivery held: circuit open or platform throttling", extra={"delivery": delivery_id})
             return None
         conditions.enter_context(breaker_watch(admission))
-        return conditions.pop_all()
+        return _Conditions(conditions.pop_all(), probe=admission.probe)
+
+
+class _Conditions(contextlib.ExitStack):
+    """An attempt's conditions, entered; ``probe``: the breaker admitted it as its one probe."""
+
+    def __init__(self, entered: contextlib.ExitStack, *, probe: bool) -> None:
+        super().__init__()
+        self.push(entered)
+        self.probe = probe
 
 
 def delivery_attempt(*, delivery_id: str) -> Delivery | None:
@@ -237,22 +237,61 @@ def deliveries_attempt(*, delivery_ids: Sequence[str]) -> list[Delivery]:
     if conditions is None:
         return []
     with conditions, transaction.atomic():
-        # Only the deliveries' rows: locking the joined subscription and system rows too would make every other
-        # worker delivering to the same platform skip its own deliveries as if they were taken.
-        locked = list(Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-                      .select_related("change", "subscription__system")
-                      .filter(pk__in=list(delivery_ids), status=DeliveryStatus.PENDING,
-                              next_attempt_at__lte=timezone.now())
-                      .order_by("version"))
-        if not locked:
-            return []
-        subscription = locked[0].subscription
-        batch = [d for d in locked if d.subscription_id == subscription.pk]
-        live = _unsuperseded(subscription, batch)
-        if live:
-            _deliver(subscription, live)
-        rows_update(Delivery, batch, SETTLED_FIELDS)
+        return _attempt(list(_lockable().filter(pk__in=list(delivery_ids)).order_by("version")))
+
+
+def deliveries_drain(*, subscription_id: Any, size: int = BATCH_SIZE, budget_s: float = DRAIN_BUDGET_S) -> int:
+    """Deliver a subscription's due deliveries a batch at a time, oldest first, until none is left to take or
+    ``budget_s`` has passed; returns how many were attempted. Each batch takes the due deliveries no other
+    worker holds (``SKIP LOCKED``), so drains of one subscription side by side share its backlog instead of
+    waiting on each other, and a drain that took a batch never leaves the worker idle while more is due."""
+    started = time.monotonic()
+    attempted = 0
+    while True:
+        first = _due(subscription_id).values_list("pk", flat=True).first()
+        conditions = _attempt_conditions(str(first)) if first is not None else None
+        if conditions is None:  # nothing due, or the platform is not to be written now (breaker, first pull)
+            return attempted
+        with conditions, transaction.atomic():
+            # a probe of a half-open circuit is one delivery, as deliveries_due offers it
+            taken = list(_lockable().filter(subscription_id=subscription_id)
+                         .order_by("next_attempt_at")[:1 if conditions.probe else size])
+            attempted += len(_attempt(sorted(taken, key=lambda d: d.version)))
+        if not taken or time.monotonic() - started >= budget_s:
+            return attempted
+
+
+def _due(subscription_id: Any) -> QuerySet[Delivery]:
+    return Delivery.objects.filter(subscription_id=subscription_id, status=DeliveryStatus.PENDING,
+                                   next_attempt_at__lte=timezone.now()).order_by("next_attempt_at")
+
+
+def _lockable() -> QuerySet[Delivery]:
+    """Pending, due deliveries, locked as read, skipping those another worker holds. Only the deliveries' rows:
+    locking the joined subscription and system rows too would make every other worker delivering to the same
+    platform skip its own deliveries as if they were taken."""
+    return (Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("change", "subscription__system")
+            .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now()))
+
+
+def _attempt(locked: list[Delivery]) -> list[Delivery]:
+    """Send locked deliveries (in version order) in one write: those of the first one's subscription."""
+    if not locked:
+        return []
+    subscription = locked[0].subscription
+    batch = [d for d in locked if d.subscription_id == subscription.pk]
+    live = _unsuperseded(subscription, batch)
+    if live:
+        _deliver(subscription, live)
+    rows_update(Delivery, batch, SETTLED_FIELDS)
     return batch
+
+
+def subscriptions_due() -> list[Any]:
+    """The subscriptions with deliveries to send now (as deliveries_due would offer them), oldest due first."""
+    return list(dict.fromkeys(Delivery.objects.filter(pk__in=deliveries_due(limit=DRAIN_PROBE))
+                              .order_by("next_attempt_at").values_list("subscription_id", flat=True)))
 
 
 def _unsuperseded(subscription: Subscription, batch: Sequence[Delivery]) -> list[Delivery]:

@@ -20,7 +20,12 @@ from connectors.models import Subscription
 logger = logging.getLogger(__name__)
 
 RELAY_TASK = "connectors.tasks.outbound_relay_task"
+DRAIN_TASK = "connectors.tasks.outbound_drain_task"
 PENDING_KEY = "connectors:outbound-relay:pending"
+DRAIN_KEY = "connectors:outbound-drain:{subscription}:{slot}"
+#: Drains of one subscription at once (each takes batches no other holds): one per outbound worker process is
+#: what keeps them all busy on one platform's backlog.
+DRAINERS = 2
 #: A lost relay task holds the flag at most this long (beat relays meanwhile).
 PENDING_TTL_S = 30
 
@@ -37,6 +42,29 @@ def outbound_relay_soon(*, countdown: float | None = None) -> bool:
         cache.delete(PENDING_KEY)
         raise
     return True
+
+
+def deliveries_drain_soon(*, subscription_id: object) -> int:
+    """Enqueue drains of the subscription's due deliveries, up to DRAINERS waiting at once (a Redis flag each,
+    as the relay's): the relay asks for them whenever it finds deliveries due, however often. Returns how many
+    it enqueued."""
+    enqueued = 0
+    for slot in range(DRAINERS):
+        key = DRAIN_KEY.format(subscription=subscription_id, slot=slot)
+        if not cache.add(key, "1", timeout=PENDING_TTL_S):
+            continue
+        try:
+            current_app.send_task(DRAIN_TASK, args=[str(subscription_id), slot])
+        except Exception:
+            cache.delete(key)
+            raise
+        enqueued += 1
+    return enqueued
+
+
+def deliveries_drain_started(*, subscription_id: object, slot: int) -> None:
+    """A drain is about to look for due deliveries: deliveries due from now on may need another drain."""
+    cache.delete(DRAIN_KEY.format(subscription=subscription_id, slot=slot))
 
 
 def outbound_relay_started() -> None:

@@ -6,7 +6,7 @@ import datetime as dt
 from canonical.services.golden import source_record_stage
 from canonical.services.matching import source_record_match
 from connectors.models import Delivery, DeliveryStatus
-from connectors.services.outbound import deliveries_attempt, deliveries_due_batches, outbox_relay
+from connectors.services.outbound import deliveries_attempt, deliveries_due, outbox_relay
 from tests.factories.canonical import ConnectedSystemFactory
 
 COMPOSITE = "/services/data/v62.0/composite/sobjects/Account/Hub_Id__c"
@@ -27,7 +27,7 @@ def test_many_deliveries_to_one_platform_are_one_request_and_settle_one_by_one(s
     erp_clients(5)
     outbox_relay()
 
-    batches = deliveries_due_batches(size=3)
+    batches = [deliveries_due()[:3], deliveries_due()[3:]]
     attempted = [deliveries_attempt(delivery_ids=batch) for batch in batches]
     again = deliveries_attempt(delivery_ids=batches[0])
 
@@ -45,7 +45,7 @@ def test_a_record_the_platform_refuses_fails_alone(salesforce_target):
     outbox_relay()
     emulator.faults.inject("partial_batch", times=1)
 
-    (batch,) = deliveries_due_batches()
+    batch = deliveries_due()
     deliveries_attempt(delivery_ids=batch)
 
     # every other record of the request (the 2nd) is refused as a duplicate: that delivery alone is dead

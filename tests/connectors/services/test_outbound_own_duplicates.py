@@ -11,7 +11,7 @@ from canonical.models import SourceRecord
 from canonical.services.golden import golden_record_create, golden_record_override_set, source_record_stage
 from connectors.models import Delivery, DeliveryStatus
 from connectors.services.inbound import connector_for
-from connectors.services.outbound import deliveries_attempt, deliveries_due_batches, outbox_relay
+from connectors.services.outbound import deliveries_drain, outbox_relay, subscriptions_due
 
 
 def test_two_records_of_a_platform_in_one_golden_record_are_written_in_place_never_a_third(netsuite_target):
@@ -31,8 +31,8 @@ def test_two_records_of_a_platform_in_one_golden_record_are_written_in_place_nev
                                actor="steward", reason="checked")
     outbox_relay()
 
-    for batch in deliveries_due_batches():
-        deliveries_attempt(delivery_ids=batch)
+    for subscription_id in subscriptions_due():
+        deliveries_drain(subscription_id=subscription_id)
 
     (delivery,) = Delivery.objects.filter(record_id=client.pk, status=DeliveryStatus.DELIVERED)
     assert delivery.response == {"external_id": first_id, "created": False}
