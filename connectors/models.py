@@ -164,7 +164,12 @@ class Delivery(models.Model):
     class Meta:
         ordering = ["created_at"]
         constraints = [models.UniqueConstraint(fields=["change", "subscription"], name="delivery_once_per_change")]
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            # A drain's next batch: one subscription's pending deliveries, oldest due first.
+            models.Index(fields=["subscription", "next_attempt_at"], name="delivery_due",
+                         condition=models.Q(status="pending")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.subscription} v{self.version} {self.status}"
