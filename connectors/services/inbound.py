@@ -34,7 +34,13 @@ from canonical.services.golden import (
     source_record_stage,
     unresolved_references_recompute,
 )
-from canonical.services.landing import landed_entity_types, landed_sources_place, source_records_land
+from canonical.services.landing import (
+    ANALYZE_AFTER,
+    bulk_load_analyze,
+    landed_entity_types,
+    landed_sources_place,
+    source_records_land,
+)
 from canonical.services.matching import (
     match_claims_acquire,
     match_lock_acquire,
@@ -239,9 +245,10 @@ def stream_sync(*, stream: Stream, full: bool = False, max_pages: int | None = N
             try:
                 pages = 0
                 # A first read (or a full one) lands what is new and places it as it goes, the rest at the end.
-                land, landed = full or not stream.cursor, 0
+                land, landed, bulk = full or not stream.cursor, 0, 0
                 for page in connector.read_changes(stream.object_type, None if full else (stream.cursor or None)):
-                    landed += stream_page_apply(stream=stream, page=page, run=run, land=land).landed
+                    applied = stream_page_apply(stream=stream, page=page, run=run, land=land).landed
+                    landed, bulk = landed + applied, bulk + applied
                     if landed >= PLACE_EVERY and _place_landed(stream, wait=False):
                         landed = 0
                     pages += 1
@@ -249,7 +256,7 @@ def stream_sync(*, stream: Stream, full: bool = False, max_pages: int | None = N
                         break
                 for page in connector.read_deleted(stream.object_type, stream.deleted_cursor or None):
                     stream_page_apply(stream=stream, page=page, run=run, deletions=True)
-                _settle(stream)
+                _settle(stream, bulk=bulk >= ANALYZE_AFTER)
             except ConnectorError as exc:
                 _finish(run, stream, RunStatus.FAILED, str(exc))
                 logger.warning("stream sync failed", extra={"stream": str(stream.pk), "error": str(exc)})
@@ -261,10 +268,13 @@ def stream_sync(*, stream: Stream, full: bool = False, max_pages: int | None = N
         _unlock(stream)
 
 
-def _settle(stream: Stream) -> None:
-    """Place what landed (this run's, or a run's that stopped before placing it); then records that arrived
-    before what they refer to: place the parked ones, resolve the waiting links."""
+def _settle(stream: Stream, *, bulk: bool = False) -> None:
+    """Place what landed (this run's, or a run's that stopped before placing it; ``bulk``: the run was a bulk
+    load); then records that arrived before what they refer to: place the parked ones, resolve the waiting
+    links."""
     _place_landed(stream, wait=True)
+    if bulk:
+        bulk_load_analyze()
     parked_sources_match(system_id=stream.system_id)
     for entity_type in ("client", "engagement", "milestone", "contract"):
         unresolved_references_recompute(entity_type=entity_type)

@@ -170,35 +170,3 @@ def test_a_landed_record_whose_golden_record_would_not_be_valid_stays_parked_and
     assert SourceRecord.objects.get(external_id="001F").golden_record_id is None
     assert landed_entity_types() == ["client"]  # tried again at the next placement
     assert place()["client"].refused == 1
-
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_large_placement_leaves_fresh_statistics_and_the_probe_finds_nothing_left(systems, monkeypatch):
-    from django.db import connection
-
-    from canonical.services import landing
-
-    def analyzed(table):
-        """How many times the table's statistics were taken by ANALYZE (not autovacuum)."""
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_stat_force_next_flush()")  # this backend's counts, visible now
-            cursor.execute("SELECT pg_stat_clear_snapshot()")
-            cursor.execute("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = %s", [table])
-            return cursor.fetchone()[0]
-
-    tables = ["canonical_sourcerecord", "canonical_matchrecord", "canonical_matchdecision", "canonical_client"]
-    before = [analyzed(table) for table in tables]
-    monkeypatch.setattr(landing, "ANALYZE_AFTER", 3)  # "large": a bulk load's thousands, three here
-    land(systems["salesforce"], [client(systems["salesforce"], f"A{i}", legal_name=f"Company {i} Ltd",
-                                        website_domain=f"company{i}.example") for i in range(4)])
-    assert landed_entity_types() == ["client"]
-    assert place()["client"].placed == 4
-    after = [analyzed(table) for table in tables]
-    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 1, 1, 1]
-    assert landed_entity_types() == []
-
-    monkeypatch.setattr(landing, "ANALYZE_AFTER", 5)  # a smaller placement leaves them to autovacuum
-    land(systems["salesforce"], [client(systems["salesforce"], "B1", legal_name="Other Ltd")])
-    assert place()["client"].placed == 1
-    assert [analyzed(table) for table in tables] == after

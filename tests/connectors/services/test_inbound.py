@@ -117,6 +117,34 @@ def test_a_first_read_places_what_it_landed_as_it_goes(stream, monkeypatch):
     assert SourceRecord.objects.count() == Client.objects.count() == 8
 
 
+def analyzed(table: str) -> int:
+    """How many times the table's statistics were taken by ANALYZE (not autovacuum)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")  # this backend's counts, visible now
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = %s", [table])
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_load_takes_the_statistics_of_what_it_wrote_once_placed(monkeypatch):
+    tables = ["canonical_sourcerecord", "canonical_matchrecord", "canonical_matchdecision", "canonical_client"]
+    system = ConnectedSystemFactory(key="salesforce")
+    bulk, small = (Stream.objects.create(system=system, object_type=o) for o in ("Account", "Contact"))
+    monkeypatch.setattr(inbound, "ANALYZE_AFTER", 6)  # a bulk load's thousands, six here
+    monkeypatch.setattr(inbound, "PLACE_EVERY", 4)  # placed as the read goes, and the rest at its end
+    before = [analyzed(table) for table in tables]
+
+    stream_sync(stream=bulk, connector=ListPlatform(records(8)))
+    after_bulk = [analyzed(table) for table in tables]
+    others = [{**r, "Id": f"c{r['Id']}"} for r in records(3)]
+    stream_sync(stream=small, connector=ListPlatform(others))  # a first read too, not a bulk load
+
+    assert SourceRecord.objects.filter(golden_record_id__isnull=True).count() == 0
+    assert [a - b for a, b in zip(after_bulk, before, strict=True)] == [1, 1, 1, 1]  # once, when all was placed
+    assert [analyzed(table) for table in tables] == after_bulk
+
+
 def test_a_run_cut_short_is_ended_as_abandoned_by_the_next_one(stream):
     # given a run whose worker died: it never finished
     cut_short = SyncRun.objects.create(stream=stream, pages=1)
