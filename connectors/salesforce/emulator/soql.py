@@ -7,12 +7,15 @@ numbers, true/false/null. Operators: = != < <= > >=. Anything else is MALFORMED_
 
 from __future__ import annotations
 
+import bisect
+import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from connectors.salesforce.emulator.store import ApiError, Store
+from connectors.salesforce.emulator.store import ApiError, Store, Table
 from connectors.salesforce.timestamps import parse_sf_datetime as parse_time
 
 _QUERY = re.compile(
@@ -137,13 +140,57 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (0, "") if value is None else (1, value)
 
 
+_HEAD = operator.itemgetter(0, 1)  # an order key's leading field: (is set, value)
+#: A condition on an order's leading field, as the part of the order it keeps: op -> (the bisection of the first key
+#: kept, of the first key after those kept); None: from, or up to, the end.
+_SPANS: dict[str, tuple[Callable[..., int] | None, Callable[..., int] | None]] = {
+    ">=": (bisect.bisect_left, None), ">": (bisect.bisect_right, None), "<": (None, bisect.bisect_left),
+    "<=": (None, bisect.bisect_right), "=": (bisect.bisect_left, bisect.bisect_right)}
+
+
+def _read_off(query: Query, table: Table) -> list[dict[str, Any]] | None:
+    """The records ``run`` would select and sort, in its order, read off the table's order of the query's ORDER BY
+    fields (``Table.order``) when that is what the sort gives: the ORDER BY all ascending and every condition on its
+    leading field, a datetime (a delta query: ``SystemModstamp >= ... ORDER BY SystemModstamp, Id``), while every
+    value of that field is a datetime as the emulator writes it (text that sorts as the instants it names), so a
+    bisection finds the records the conditions keep. None otherwise (every record is tested and sorted)."""
+    if not query.order or any(descending for _, descending in query.order):
+        return None
+    lead = query.order[0][0]
+    if any(c.field != lead or c.op not in _SPANS or not isinstance(c.value, datetime) for c in query.conditions):
+        return None
+    order = table.order(tuple(field for field, _ in query.order))
+    if order is None or (query.conditions and order.odd):
+        return None
+    keys = order.keys
+    start, stop = 0, len(keys)
+    if query.conditions:  # an empty field is never kept
+        start = bisect.bisect_right(keys, (0, ""), key=_HEAD)
+    for condition in query.conditions:
+        first, after = _SPANS[condition.op]
+        if first is not None:
+            start = first(keys, condition.value, start, stop, key=_instant)
+        if after is not None:
+            stop = after(keys, condition.value, start, stop, key=_instant)
+    return [table[key[-1]] for key in keys[start:stop] if order.live(key)]
+
+
+def _instant(key: tuple[Any, ...]) -> datetime:
+    return parse_time(key[1])
+
+
 def run(query: Query, store: Store, *, include_deleted: bool) -> list[tuple[str, dict[str, Any]]]:
     """(Id, row) for the rows of ``query``: selected fields only, in order, limited; deleted rows only for
     queryAll."""
-    rows = [r for r in store.records[query.object_type].values()
-            if (include_deleted or not r["IsDeleted"]) and all(_matches(r, c) for c in query.conditions)]
-    for name, descending in reversed(query.order):
-        rows.sort(key=lambda r, n=name: _sort_key(r.get(n)), reverse=descending)
+    table = store.records[query.object_type]
+    rows = _read_off(query, table)
+    if rows is not None:
+        rows = rows if include_deleted else [r for r in rows if not r["IsDeleted"]]
+    else:
+        rows = [r for r in table.values()
+                if (include_deleted or not r["IsDeleted"]) and all(_matches(r, c) for c in query.conditions)]
+        for name, descending in reversed(query.order):
+            rows.sort(key=lambda r, n=name: _sort_key(r.get(n)), reverse=descending)
     if query.limit is not None:
         rows = rows[:query.limit]
     return [(r["Id"], {name: r.get(name) for name in query.fields}) for r in rows]

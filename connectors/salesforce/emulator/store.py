@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import copy
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -22,6 +24,8 @@ READ_ONLY = {*SYSTEM_FIELDS, "IsWon", "IsClosed", "ContractNumber", "EndDate"}
 REQUIRED_ON_CREATE = {"Account": ("Name",), "Opportunity": ("Name", "StageName", "CloseDate"),
                       "Contract": ("AccountId", "StartDate")}
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+#: A datetime as ``sf_time`` writes it: one width, one offset, so such texts sort as the instants they name.
+SF_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000")
 
 
 class ApiError(Exception):
@@ -43,26 +47,85 @@ def sf_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
 
+class Order:
+    """A table's records in the order of an ORDER BY of some of their fields, all ascending, as SOQL sorts them:
+    a sorted list of keys, each the record's sort keys (``(0, "")`` for an empty field, ``(1, value)`` else; flat),
+    then its place in the table (records tied on every field keep the table's order, as the stable sorts of a
+    query keep them) and its Id. Kept up with every change to the table (``move``): a delta query reads its
+    records off the order instead of testing and sorting every record of the table for each poll.
+
+    A record that changes gets a new key; its old one stays in the list, stale (``live`` tells), until stale keys
+    outnumber live ones and are dropped all at once: taking a key out of the middle of 100,000 moves the keys
+    after it (~30 us an upsert), while an edited record's new key goes at the end (its stamp is the latest).
+    ``odd`` counts the keys, stale ones too, whose leading field is set but not a datetime as ``sf_time`` writes
+    it: while none is, the keys are in the order of the instants they name. Sorting raises TypeError for values
+    that do not compare."""
+
+    def __init__(self, fields: tuple[str, ...], table: Table) -> None:
+        self.fields = fields
+        self._keys_of: dict[str, tuple[Any, ...]] = {}  # Id -> its live key
+        for record_id, record in table.items():
+            self._keys_of[record_id] = self._key(record_id, record, table.place(record_id))
+        self.keys = sorted(self._keys_of.values())
+        self.odd = sum(map(self._odd, self.keys))
+
+    def _key(self, record_id: str, record: dict[str, Any], place: int) -> tuple[Any, ...]:
+        values = [record.get(field) for field in self.fields]
+        return (*(part for value in values for part in ((0, "") if value is None else (1, value))), place, record_id)
+
+    @staticmethod
+    def _odd(key: tuple[Any, ...]) -> bool:
+        return key[0] == 1 and not (isinstance(key[1], str) and SF_TIME.fullmatch(key[1]))
+
+    def live(self, key: tuple[Any, ...]) -> bool:
+        """Whether a key of the list is its record's key now (not one it had)."""
+        return self._keys_of.get(key[-1]) is key
+
+    def move(self, record_id: str, record: dict[str, Any] | None, place: int) -> None:
+        """Give the record its key for its fields now (None: it left the table), its old key left stale."""
+        old = self._keys_of.pop(record_id, None)
+        key = None if record is None else self._key(record_id, record, place)
+        if old is not None and key == old:
+            self._keys_of[record_id] = old
+            return
+        if key is not None:
+            bisect.insort(self.keys, key)
+            self._keys_of[record_id] = key
+            self.odd += self._odd(key)
+        if len(self.keys) > 2 * len(self._keys_of):
+            self.keys = [kept for kept in self.keys if self.live(kept)]
+            self.odd = sum(map(self._odd, self.keys))
+
+
 class Table(dict[str, dict[str, Any]]):
     """One object's records, ``Id -> record``, as the store always held them, plus what keeps the emulator fast at
-    100,000 records of an object: an index by external-id value and the set of fields its records have had
-    (since it was last cleared). Both follow every change made to the table itself (set, delete, pop, clear,
-    update); a record edited in place must be reported with ``changed(Id)``, as the store's own edits do."""
+    100,000 records of an object: an index by external-id value, the set of fields its records have had (since it
+    was last cleared) and the orders delta queries were ordered by (``order``). All follow every change made to the
+    table itself (set, delete, pop, clear, update); a record edited in place must be reported with
+    ``changed(Id)``, as the store's own edits do."""
 
     def __init__(self, records: Mapping[str, dict[str, Any]] | Iterable[tuple[str, dict[str, Any]]] = ()) -> None:
         super().__init__()
         self.columns: set[str] = set()
         self._by_value: dict[tuple[str, str], dict[str, None]] = {}  # (field, value) -> Ids, in indexing order
         self._indexed: dict[str, list[tuple[str, str]]] = {}  # Id -> its (field, value)s in the index
+        self._places: dict[str, int] = {}  # Id -> its place in the dict's order (later places are larger)
+        self._next_place = 0
+        self._orders: dict[tuple[str, ...], Order] = {}  # ORDER BY fields -> the records in that order
         self.update(records)
 
     def __setitem__(self, record_id: str, record: dict[str, Any]) -> None:
+        if record_id not in self:
+            self._places[record_id] = self._next_place
+            self._next_place += 1
         super().__setitem__(record_id, record)
         self.changed(record_id)
 
     def __delitem__(self, record_id: str) -> None:
         super().__delitem__(record_id)
         self._unindex(record_id)
+        self._places.pop(record_id)
+        self._reorder(record_id, None)
 
     def pop(self, record_id: str, *default: Any) -> Any:
         if record_id not in self:
@@ -82,6 +145,8 @@ class Table(dict[str, dict[str, Any]]):
         self.columns.clear()
         self._by_value.clear()
         self._indexed.clear()
+        self._places.clear()
+        self._orders.clear()
 
     def update(self, records: Any = (), /, **more: dict[str, Any]) -> None:
         for record_id, record in dict(records, **more).items():
@@ -97,7 +162,7 @@ class Table(dict[str, dict[str, Any]]):
         return self
 
     def changed(self, record_id: str) -> None:
-        """Re-read a record edited in place: its external ids and its fields."""
+        """Re-read a record edited in place: its external ids, its fields and its places in the orders."""
         self._unindex(record_id)
         record = self[record_id]
         self.columns.update(record)
@@ -105,6 +170,36 @@ class Table(dict[str, dict[str, Any]]):
         for key in keys:
             self._by_value.setdefault(key, {})[record_id] = None
         self._indexed[record_id] = keys
+        self._reorder(record_id, record)
+
+    def place(self, record_id: str) -> int:
+        """The record's place in the table's order (``values()``'s): a number larger than those before it."""
+        return self._places[record_id]
+
+    def order(self, fields: tuple[str, ...]) -> Order | None:
+        """The records in the order of these fields, made once and then kept up with every change; None when
+        their values do not compare (a query sorting them answers as it did)."""
+        if fields not in self._orders:
+            try:
+                self._orders[fields] = Order(fields, self)
+            except TypeError:
+                return None
+        return self._orders[fields]
+
+    def _reorder(self, record_id: str, record: dict[str, Any] | None) -> None:
+        """Move the record in every order (None: it left the table). An order whose values stop comparing is
+        dropped (made again when a query asks for it)."""
+        place = 0 if record is None else self._places[record_id]
+        for fields, order in list(self._orders.items()):
+            try:
+                order.move(record_id, record, place)
+            except TypeError:
+                del self._orders[fields]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A copy (``allOrNone``'s staging tables) has no orders until a query asks for one: copied, they would be
+        moved key by key as the copy is filled."""
+        return {**self.__dict__, "_orders": {}}
 
     def holding(self, field: str, value: str) -> list[dict[str, Any]]:
         """The records (live or in the recycle bin) whose external-id ``field`` is ``value``."""
@@ -209,6 +304,7 @@ class Store:
             at = self.now()
             record["IsDeleted"] = True
             self._stamp(record, at)
+            self.records[object_type].changed(record_id)
             self.deleted_log.append(Deletion(object_type, record_id, at))
             return record
 
@@ -244,12 +340,14 @@ class Store:
             while record_id in records:
                 record_id = self.new_id(object_type)
             record = {"Id": record_id, "IsDeleted": False, "CreatedDate": sf_time(at), field: value}
-            records[record_id] = record
             created = True
         record.update(values)
         _derive(object_type, record, set(values))
         self._stamp(record, at)
-        records.changed(record["Id"])
+        if created:  # into the table whole: its orders place it once, by its stamp
+            records[record["Id"]] = record
+        else:
+            records.changed(record["Id"])
         return record["Id"], created
 
     def update(self, records: Table, object_type: str, record_id: str, body: Mapping[str, Any],
