@@ -6,14 +6,10 @@ environment variables named in their config, like real credentials.
 """
 
 import contextlib
-import email.parser
-import http.client
-import re
 import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from socketserver import ThreadingMixIn
 from typing import Any, BinaryIO
@@ -118,37 +114,6 @@ class _RequestBody:
         return True
 
 
-# A header line the email parser reads as one header and nothing else: a name (printable ASCII but ":"), ":", the
-# value (its leading blanks are not part of it) and one line break; and http.client's limits on a header block.
-_HEADER_LINE = re.compile(r"([\x21-\x39\x3b-\x7e]+):[ \t]*([^\r\n]*)\r?\n")
-_MAX_LINE, _MAX_HEADERS = 65536, 100
-
-
-def _parse_headers(stream: BinaryIO, message_class: type[http.client.HTTPMessage]) -> http.client.HTTPMessage:
-    """``http.client.parse_headers``: a request's header block, read within the same limits, as the same message. A
-    block of plain ``Name: value`` lines, what clients send, is put in the message as the email parser would put it
-    (the parser took half the server's own CPU, ~60 of ~125 us a request: NetSuite's upserts come one a request);
-    any other block (a folded line, a line without a name, one cut short...) is left to the email parser."""
-    lines = []
-    while True:
-        line = stream.readline(_MAX_LINE + 1)
-        if len(line) > _MAX_LINE:
-            raise http.client.LineTooLong("header line")
-        lines.append(line)
-        if len(lines) > _MAX_HEADERS:
-            raise http.client.HTTPException(f"got more than {_MAX_HEADERS} headers")
-        if line in (b"\r\n", b"\n", b""):
-            break
-    fields = [_HEADER_LINE.fullmatch(line.decode("iso-8859-1")) for line in lines[:-1]]
-    if not all(fields):
-        return email.parser.Parser(_class=message_class).parsestr(b"".join(lines).decode("iso-8859-1"))
-    message = message_class()
-    for found in fields:
-        message.set_raw(found[1], found[2])  # type: ignore[index]  # all matched
-    message.set_payload("")
-    return message
-
-
 class _KeepAliveResponse(ServerHandler):
     """Answers in HTTP/1.1. A response the client cannot delimit (no Content-Length: a streamed body) or
     that went wrong half-way ends the connection, so the next response on it is never misread."""
@@ -193,65 +158,6 @@ class KeepAliveHandler(WSGIRequestHandler):
 
     def handle(self) -> None:
         BaseHTTPRequestHandler.handle(self)  # handle_one_request until the connection is to close
-
-    def parse_request(self) -> bool:
-        """``BaseHTTPRequestHandler.parse_request`` (Python 3.11's, answering the same errors; this server speaks
-        HTTP/1.1), with the headers read by ``_parse_headers``."""
-        self.command = None  # type: ignore[assignment]  # set in case of an error on the first line
-        self.request_version = version = self.default_request_version
-        self.close_connection = True
-        requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
-        self.requestline = requestline
-        words = requestline.split()
-        if not words:
-            return False
-        if len(words) >= 3:  # enough to tell the protocol version
-            version = words[-1]
-            try:
-                if not version.startswith("HTTP/"):
-                    raise ValueError
-                numbers = version.split("/", 1)[1].split(".")
-                if len(numbers) != 2 or any(not n.isdigit() or len(n) > 10 for n in numbers):
-                    raise ValueError
-                version_number = int(numbers[0]), int(numbers[1])
-            except (ValueError, IndexError):
-                self.send_error(HTTPStatus.BAD_REQUEST, f"Bad request version ({version!r})")
-                return False
-            if version_number >= (1, 1):
-                self.close_connection = False
-            if version_number >= (2, 0):
-                self.send_error(HTTPStatus.HTTP_VERSION_NOT_SUPPORTED,
-                                f"Invalid HTTP version ({version.split('/', 1)[1]})")
-                return False
-            self.request_version = version
-        if not 2 <= len(words) <= 3:
-            self.send_error(HTTPStatus.BAD_REQUEST, f"Bad request syntax ({requestline!r})")
-            return False
-        command, path = words[:2]
-        if len(words) == 2:
-            self.close_connection = True
-            if command != "GET":
-                self.send_error(HTTPStatus.BAD_REQUEST, f"Bad HTTP/0.9 request type ({command!r})")
-                return False
-        self.command, self.path = command, path
-        if self.path.startswith("//"):  # not read as an absolute URI without a scheme (an open redirect)
-            self.path = "/" + self.path.lstrip("/")
-        try:
-            self.headers = _parse_headers(self.rfile, self.MessageClass)
-        except http.client.LineTooLong as err:
-            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Line too long", str(err))
-            return False
-        except http.client.HTTPException as err:
-            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers", str(err))
-            return False
-        connection = self.headers.get("Connection", "").lower()
-        if connection == "close":
-            self.close_connection = True
-        elif connection == "keep-alive":
-            self.close_connection = False
-        if self.headers.get("Expect", "").lower() == "100-continue" and self.request_version >= "HTTP/1.1":
-            return self.handle_expect_100()
-        return True
 
     def handle_one_request(self) -> None:
         try:
