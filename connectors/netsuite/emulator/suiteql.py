@@ -552,7 +552,7 @@ class Items(Sequence[dict[str, str]]):
     """A query's result: its rows selected and sorted, rendered into items only as a page asks for them (a page
     of a 100,000-row result renders its 1,000 items, not the 100,000)."""
 
-    def __init__(self, rows: list[Any], project: Callable[[Any], dict[str, str]]) -> None:
+    def __init__(self, rows: Sequence[Any], project: Callable[[Any], dict[str, str]]) -> None:
         self._rows = rows
         self._project = project
 
@@ -567,8 +567,11 @@ class Items(Sequence[dict[str, str]]):
 
     def __getitem__(self, index: int | slice) -> dict[str, str] | list[dict[str, str]]:
         if isinstance(index, slice):
-            return [self._project(row) for row in self._rows[index]]
-        return self._project(self._rows[index])
+            return self._items(list(self._rows[index]))
+        return self._items([self._rows[index]])[0]
+
+    def _items(self, rows: list[Any]) -> list[dict[str, str]]:
+        return [self._project(row) for row in rows]
 
 
 def run(query: Query, rows: Sequence[Any], tz: tzinfo) -> Items:
@@ -704,28 +707,14 @@ class _Span(Sequence[Row]):
         return self._rows[self._keys[self._span[index]][-1]]
 
 
-class Window(Sequence[dict[str, str]]):
+class Window(Items):
     """A query's result read off its FROM table's order: its FROM rows, in result order, joined and rendered only
     as a page asks for them (a page of a 100,000-row result joins and renders its 1,000 rows)."""
 
     def __init__(self, query: Query, tables: Mapping[str, Sequence[Row]], picked: Sequence[Row],
                  indexed: Index, tz: tzinfo) -> None:
-        self._query, self._tables, self._picked, self._indexed = query, tables, picked, indexed
-        self._project = _projector(query, tz)
-
-    def __len__(self) -> int:
-        return len(self._picked)
-
-    @overload
-    def __getitem__(self, index: int) -> dict[str, str]: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[dict[str, str]]: ...
-
-    def __getitem__(self, index: int | slice) -> dict[str, str] | list[dict[str, str]]:
-        if isinstance(index, slice):
-            return self._items(self._picked[index])
-        return self._items([self._picked[index]])[0]
+        super().__init__(picked, _projector(query, tz))
+        self._query, self._tables, self._indexed = query, tables, indexed
 
     def _items(self, rows: list[Row]) -> list[dict[str, str]]:
         if self._query.joins:
