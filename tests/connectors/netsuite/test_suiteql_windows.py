@@ -15,6 +15,7 @@ from connectors.netsuite.connector import NetSuiteConnector
 from connectors.netsuite.emulator import Emulator, suiteql
 from connectors.netsuite.emulator.seed import parse_time
 from tests.connectors.netsuite.test_suiteql_joins import LOCAL, _address, _billing, _customers
+from tests.connectors.spies import fast_path_spy
 
 Page = dict[str, Any]
 
@@ -22,16 +23,7 @@ Page = dict[str, Any]
 @pytest.fixture
 def windows(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """For each query the emulator evaluates: whether it was read off an order (True) or left to the general path."""
-    answered: list[bool] = []
-    window = suiteql.window
-
-    def spy(*args: Any) -> Any:
-        found = window(*args)
-        answered.append(found is not None)
-        return found
-
-    monkeypatch.setattr(suiteql, "window", spy)
-    return answered
+    return fast_path_spy(monkeypatch, suiteql, "window")
 
 
 @pytest.fixture

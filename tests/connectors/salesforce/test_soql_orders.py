@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from connectors.salesforce.emulator import Emulator, soql
+from tests.connectors.spies import fast_path_spy
 
 from .conftest import FakeClock
 
@@ -33,16 +34,7 @@ def api(base_url: str) -> Iterator[httpx.Client]:
 @pytest.fixture
 def read_off(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """For each query run: whether it was read off an order (True) or left to the general path."""
-    answered: list[bool] = []
-    read = soql._read_off
-
-    def spy(*args: Any) -> Any:
-        found = read(*args)
-        answered.append(found is not None)
-        return found
-
-    monkeypatch.setattr(soql, "_read_off", spy)
-    return answered
+    return fast_path_spy(monkeypatch, soql, "_read_off")
 
 
 @pytest.fixture
