@@ -705,8 +705,7 @@ class Driver:
         timeline = []
         last_print = 0.0
         while True:
-            # Relayed from the start: the hub holds deliveries into a platform until its first pull has read it
-            # through, and those the placement of what that pull landed may still change until it is placed.
+            # Relayed from the start: the hub holds deliveries into a platform until its first pull is done.
             self.step(relay=True)
             time.sleep(self.tick)
             elapsed = time.monotonic() - started

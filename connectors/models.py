@@ -32,9 +32,6 @@ class Stream(models.Model):
     deleted_cursor = models.CharField(max_length=100, blank=True)
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
-    # When a pull last read every page of the stream's changes and deletions (before placing what it landed):
-    # from then on the hub knows every record the platform holds of the object.
-    read_through_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -4,7 +4,6 @@ potential matches for stewards, and "not a match" memory."""
 import uuid
 
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 
 from canonical.choices import EntityType, MatchOutcome, PotentialMatchStatus
@@ -50,10 +49,6 @@ class MatchRecord(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["entity_type", "golden_record_id"], name="match_entity_golden"),
-            # Landed views (not placed yet) by block key: which golden records a placement may still join
-            # (canonical.services.landing.landed_may_join). Only landed rows: a bulk load's, for minutes.
-            GinIndex(fields=["block_keys"], name="match_landed_keys",
-                     condition=models.Q(golden_record_id__isnull=True, is_active=False)),
         ]
 
     def __str__(self) -> str:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -148,28 +148,6 @@ def landed_sources_place(*, entity_type: str, reason: str, chunk: int = PLACE_CH
             return total
 
 
-def landed_may_join(*, entity_type: str, golden_ids: Collection[Any]) -> set[Any]:
-    """Of these golden records, those a placement may still put a landed record into: one of their live match
-    views shares a blocking key with a landed view not placed yet. A record joins a golden record only through
-    a pair sharing a blocking key (by name alone it only ever opens a review), with a member or with another
-    landed record that joins it first, which shares a key with a member itself: so a golden record none of
-    whose members shares a key with a landed record keeps the members it has until something new arrives.
-    One statement, through the landed views' own index (empty once a bulk load is placed)."""
-    if not golden_ids:
-        return set()
-    views, sources = MatchRecord._meta.db_table, SourceRecord._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT DISTINCT m.golden_record_id FROM {views} m
-                WHERE m.entity_type = %s AND m.golden_record_id = ANY(%s::uuid[]) AND m.is_active
-                  AND EXISTS (SELECT 1 FROM {views} landed JOIN {sources} s ON s.id = landed.source_record_id
-                              WHERE landed.golden_record_id IS NULL AND NOT landed.is_active
-                                AND landed.entity_type = m.entity_type AND landed.block_keys && m.block_keys
-                                AND s.golden_record_id IS NULL AND NOT s.is_deleted)""",  # noqa: S608
-            [entity_type, list(golden_ids)])
-        return {row[0] for row in cursor.fetchall()}
-
-
 def bulk_load_analyze() -> None:
     """Statistics of the tables a bulk load rewrote, taken once it is placed (as after any bulk load) rather than
     whenever autovacuum comes by: until then the planner believes the source records are still unplaced and the
@@ -261,7 +239,7 @@ class _Chunk:
         refused = self._attach(attaches, pairs, joined, rows, golden, decided)
         refused += self._create(fresh, pairs, joined, rows, golden, decided)
         self.result.refused += len(refused)
-        self._views(decided, [self.sources[i].pk for i in refused])
+        self._views(decided)
         self._reviews(decided, pairs, rows, golden, cluster)
         self._decisions(decided)
 
@@ -330,11 +308,9 @@ class _Chunk:
         return Scored(golden_pk, float(pairs.probability[k]), explain(self.matcher, pairs.gamma[k],
                                                                       pairs.contributions[k]), rows[other].pk)
 
-    def _views(self, decided: Mapping[int, tuple[str, Any, Scored | None]], refused: Sequence[Any]) -> None:
+    def _views(self, decided: Mapping[int, tuple[str, Any, Scored | None]]) -> None:
         """Placed: active now, with their golden records (the trigger gives them their keys: candidates from
-        here on). A refused record's view goes: it is parked now, like a record the online path could not place,
-        and matched again at the end of every pull of its system (parked_sources_match); no longer landed, it
-        holds up no delivery (landed_may_join)."""
+        here on)."""
         views = []
         for i, (_, golden_pk, _) in sorted(decided.items()):
             view = self.views[self.sources[i].pk]
@@ -344,7 +320,7 @@ class _Chunk:
         # an update joins the statement's old and new rows (transition tables, which have no statistics).
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {MatchRecord._meta.db_table} WHERE source_record_id = ANY(%s)",  # noqa: S608
-                           [[view.pk for view in views] + list(refused)])
+                           [[view.pk for view in views]])
         rows_insert(MatchRecord, views)
         self.result.placed += len(views)
 

@@ -243,7 +243,7 @@ def stream_sync(*, stream: Stream, full: bool = False, max_pages: int | None = N
             run = SyncRun.objects.create(stream=stream, full=full, cursor_before=stream.cursor, correlation_id=cid)
             Stream.objects.filter(pk=stream.pk).update(last_run_at=timezone.now())
             try:
-                pages, through = 0, True
+                pages = 0
                 # A first read (or a full one) lands what is new and places it as it goes, the rest at the end.
                 land, landed, bulk = full or not stream.cursor, 0, 0
                 for page in connector.read_changes(stream.object_type, None if full else (stream.cursor or None)):
@@ -253,14 +253,9 @@ def stream_sync(*, stream: Stream, full: bool = False, max_pages: int | None = N
                         landed = 0
                     pages += 1
                     if max_pages is not None and pages >= max_pages:
-                        through = False
                         break
                 for page in connector.read_deleted(stream.object_type, stream.deleted_cursor or None):
                     stream_page_apply(stream=stream, page=page, run=run, deletions=True)
-                if through:
-                    # Every record the platform holds of the object is staged now (placed, or landed and placed
-                    # next): deliveries into it may go, those a placement may still change excepted.
-                    Stream.objects.filter(pk=stream.pk).update(read_through_at=timezone.now())
                 _settle(stream, bulk=bulk >= ANALYZE_AFTER)
             except ConnectorError as exc:
                 _finish(run, stream, RunStatus.FAILED, str(exc))

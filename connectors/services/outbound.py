@@ -32,7 +32,6 @@ from canonical.models import ChangeEvent, SourceRecord
 from canonical.registry import model_for
 from canonical.services.arrivals import Arrival, match_views_write, source_records_stage
 from canonical.services.changes import change_events_sequence
-from canonical.services.landing import landed_may_join
 from canonical.services.recompute import source_records_attach
 from connectors.base import Connector, Upsert, WriteResult
 from connectors.errors import ConnectorError, RateLimited, Retryable
@@ -49,7 +48,6 @@ MAX_ATTEMPTS = 6
 BATCH_SIZE = 200  # Salesforce's composite collections take 200 records a request
 DRAIN_BUDGET_S = 10.0  # a drain hands its worker back (and is enqueued again) after this long
 DRAIN_PROBE = 2000  # due deliveries looked at to tell which subscriptions have any
-PLACING_WAIT_S = 3.0  # a delivery a placement may still change waits this long before it is looked at again
 BACKOFF_BASE_S = 10.0
 BACKOFF_CAP_S = 1800.0
 DELIVERED_OPERATIONS = ("created", "updated")
@@ -92,9 +90,10 @@ def _same(held: Any, sent: Any) -> bool:
     return (held in (None, "") and sent in (None, "")) or str(held) == str(sent)
 
 
-def _copies(subscription: Subscription, deliveries: Sequence[Delivery]) -> dict[Any, list[tuple[str, Mapping]]]:
-    """Per record, the live copies the subscribing system holds of it (external id, payload), oldest first: one
-    query for the whole batch."""
+def _platform_ids(subscription: Subscription, deliveries: Sequence[Delivery], connector: Connector) -> dict[Any, str]:
+    """Per record, the platform's own id of its copy when that copy does not carry the hub's id (the platform
+    created it): the write then updates it by that id and stamps the hub's id. A record left out is written by
+    the hub's id. The copies of the whole batch are read in one query."""
     copies: dict[Any, list[tuple[str, Mapping[str, Any]]]] = defaultdict(list)
     rows = SourceRecord.objects.filter(
         system_id=subscription.system_id, entity_type=subscription.entity_type,
@@ -102,33 +101,6 @@ def _copies(subscription: Subscription, deliveries: Sequence[Delivery]) -> dict[
     ).order_by("first_seen_at", "external_id").values_list("golden_record_id", "external_id", "payload")
     for golden_pk, external_id, payload in rows:
         copies[golden_pk].append((external_id, payload))
-    return copies
-
-
-def _placing(subscription: Subscription, deliveries: Sequence[Delivery],
-             copies: Mapping[Any, Sequence]) -> list[Delivery]:
-    """The deliveries to send now; the others wait (due again in PLACING_WAIT_S, no attempt spent). One waits
-    when it would create the record in the platform (no copy there) while a landed record, not placed yet, may
-    still join its golden record: the platform's own copy, say, read in its first pull but not matched yet, which
-    the write would duplicate. The platform's other records, and the updates of copies it holds, go meanwhile."""
-    creating = {d.record_id for d in deliveries if not copies.get(d.record_id)}
-    waiting = landed_may_join(entity_type=subscription.entity_type, golden_ids=creating)
-    if not waiting:
-        return list(deliveries)
-    later = timezone.now() + timedelta(seconds=PLACING_WAIT_S)
-    for delivery in deliveries:
-        if delivery.record_id in waiting:
-            delivery.next_attempt_at = later
-    logger.info("deliveries wait for a placement", extra={"system": str(subscription.system_id),
-                                                          "waiting": len(waiting)})
-    return [d for d in deliveries if d.record_id not in waiting]
-
-
-def _platform_ids(deliveries: Sequence[Delivery], copies: Mapping[Any, Sequence[tuple[str, Mapping]]],
-                  connector: Connector) -> dict[Any, str]:
-    """Per record, the platform's own id of its copy when that copy does not carry the hub's id (the platform
-    created it): the write then updates it by that id and stamps the hub's id. A record left out is written by
-    the hub's id."""
     ids = {}
     for delivery in deliveries:
         held = copies.get(delivery.record_id)
@@ -198,18 +170,18 @@ def _fields(subscription: Subscription, data: Mapping[str, Any]) -> dict[str, An
 
 
 def _subscriptions_unread() -> list[Any]:
-    """Subscriptions into an object the hub has not read through once (see _attempt_conditions): not due yet,
-    so that they neither come back at every relay nor hold up deliveries into platforms already read."""
-    unread = Stream.objects.filter(direction=Direction.INBOUND, enabled=True, read_through_at__isnull=True)
+    """Subscriptions into an object the hub has not finished reading once (see _attempt_conditions): not due
+    yet, so that they neither come back at every relay nor hold up deliveries into platforms already read."""
+    unread = Stream.objects.filter(direction=Direction.INBOUND, enabled=True, last_success_at__isnull=True)
     return list(Subscription.objects.filter(
         Exists(unread.filter(system_id=OuterRef("system_id"), object_type=OuterRef("object_type"))))
         .values_list("pk", flat=True))
 
 
 def _not_read_yet(system_id: object, object_type: str) -> bool:
-    """The system has an inbound stream of this object that no pull has read through yet."""
+    """The system has an inbound stream of this object that has never finished a pull."""
     return Stream.objects.filter(system_id=system_id, object_type=object_type, direction=Direction.INBOUND,
-                                 enabled=True, read_through_at__isnull=True).exists()
+                                 enabled=True, last_success_at__isnull=True).exists()
 
 
 def _attempt_conditions(delivery_id: str) -> _Conditions | None:
@@ -224,8 +196,7 @@ def _attempt_conditions(delivery_id: str) -> _Conditions | None:
     if _not_read_yet(system_id, object_type):
         # Writing into a platform the hub has not read yet would create a second copy of every record the
         # platform already holds but the hub has not seen: wait (still due, no attempt spent) for the first pull
-        # of that object to read it through; the relay offers it again on its next run. (What that pull landed
-        # and has not placed yet holds up only the deliveries it may change: _placing.)
+        # of that object to finish; the relay offers it again on its next run.
         logger.info("delivery held until the platform's first pull", extra={"delivery": delivery_id})
         return None
     with contextlib.ExitStack() as conditions:
@@ -348,12 +319,8 @@ def _unsuperseded(subscription: Subscription, batch: Sequence[Delivery]) -> list
 def _deliver(subscription: Subscription, live: Sequence[Delivery]) -> None:
     """One write of the deliveries to the platform; each settles in memory by its own result (the caller saves
     them), and the ids the platform gave are written back to the crosswalk."""
-    copies = _copies(subscription, live)
-    live = _placing(subscription, live, copies)
-    if not live:
-        return
     connector = connector_for(subscription.system)
-    platform_ids = _platform_ids(live, copies, connector)
+    platform_ids = _platform_ids(subscription, live, connector)
     upserts = [Upsert(object_type=subscription.object_type, hub_id=d.change.golden_id,
                       fields=_fields(subscription, d.change.data), external_id=platform_ids.get(d.record_id))
                for d in live]
