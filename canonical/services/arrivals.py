@@ -94,13 +94,15 @@ def source_records_stage(*, system: ConnectedSystem, arrivals: Sequence[Arrival]
     """Stage a page of one system's records: what ``source_record_stage`` does to each, in a few statements.
 
     The same payload again is a no-op, an older copy is ignored (stale); new rows are inserted together and
-    changed ones updated together, each with its history row. A pull re-reads its overlap window every time, so
-    most of a page is often the same payloads again: the rows held are read only as far as comparing them takes,
-    unlocked, and those that differ from the page read again under a row lock (payloads are never read back).
-    ``new``: the caller found none of the records held and the rows are not read again; ``known``: the caller
-    found these held (``(object type, external id) -> pk``, arrivals_changing's ``held``) and no others, and
-    only those rows are read, locked. A record another writer stages meanwhile is found by the insert and staged
-    over its row, as without either."""
+    changed ones updated together, each with its history row but for a payload that changed and nothing the hub
+    maps from it (the hub's own write read back, a field it does not map): the history of a copy records what the
+    hub holds of it (its attributes, not the raw payload), and that did not change. A pull re-reads its overlap
+    window every time, so most of a page is often the same payloads again: the rows held are read only as far as
+    comparing them takes, unlocked, and those that differ from the page read again under a row lock (payloads are
+    never read back). ``new``: the caller found none of the records held and the rows are not read again;
+    ``known``: the caller found these held (``(object type, external id) -> pk``, arrivals_changing's ``held``)
+    and no others, and only those rows are read, locked. A record another writer stages meanwhile is found by the
+    insert and staged over its row, as without either."""
     for arrival in arrivals:
         model_for(arrival.entity_type)  # validates the entity type
     now = timezone.now()
@@ -136,6 +138,7 @@ def source_records_stage(*, system: ConnectedSystem, arrivals: Sequence[Arrival]
             continue
         attributes = json_safe(arrival.attributes)
         same = attributes == row.attributes and not row.is_deleted
+        row._payload_only = same  # its history records what the hub holds of it: that is unchanged
         row.attribute_times = _attribute_times(row.attributes, row.attribute_times, attributes,
                                                row.source_modified_at, arrival.source_modified_at)
         row.attributes, row.payload = attributes, json_safe(arrival.payload)
@@ -155,7 +158,7 @@ def source_records_stage(*, system: ConnectedSystem, arrivals: Sequence[Arrival]
         rows = list(changed.values())
         rows_update(SourceRecord, rows, ["attributes", "attribute_times", "payload", "payload_hash",
                                          "source_modified_at", "is_deleted", "deleted_at", "last_changed_at"])
-        history_rows_insert(SourceRecord, rows, update=True)
+        history_rows_insert(SourceRecord, [r for r in rows if not r._payload_only], update=True)
     return results
 
 

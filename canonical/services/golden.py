@@ -89,6 +89,7 @@ def source_record_stage(
         ):
             return StageResult(existing, created=False, changed=False, stale=True)
         safe = json_safe(attributes)
+        payload_only = safe == existing.attributes and not existing.is_deleted
         existing.attribute_times = _attribute_times(existing.attributes, existing.attribute_times, safe,
                                                     existing.source_modified_at, source_modified_at)
         existing.attributes = safe
@@ -98,8 +99,11 @@ def source_record_stage(
         existing.is_deleted = False
         existing.deleted_at = None
         existing._change_reason = reason
-        existing.save()
-        return StageResult(existing, created=False, changed=True)
+        if payload_only:  # nothing the hub maps from it changed: no history row (as source_records_stage)
+            existing.save_without_historical_record()
+        else:
+            existing.save()
+        return StageResult(existing, created=False, changed=True, attributes_changed=not payload_only)
 
 
 def _attribute_times(old: Mapping[str, Any], old_times: Mapping[str, str], new: Mapping[str, Any],

@@ -219,6 +219,29 @@ def test_staging_in_bulk_creates_skips_and_updates_as_one_at_a_time_with_history
     assert SourceRecord.objects.get(external_id="9").history.get().history_change_reason == "second pull"
 
 
+def test_a_payload_only_change_is_staged_without_a_history_row_in_bulk_as_one_at_a_time(systems):
+    from canonical.services.golden import source_record_stage
+
+    system = systems["salesforce"]
+    first = [Arrival("Account", str(n), "client", {"legal_name": f"Firm {n}"}, {"Id": str(n), "v": 1})
+             for n in range(2)]
+    source_records_stage(system=system, arrivals=first, reason="first pull")
+    # the platform's payload moves on (its own timestamp, a field the hub does not map), the attributes do not
+    (bulk,) = source_records_stage(system=system, arrivals=[replace(first[0], payload={"Id": "0", "v": 2})],
+                                   reason="read back")
+    one = source_record_stage(system=system, object_type="Account", external_id="1", entity_type="client",
+                              attributes={"legal_name": "Firm 1"}, payload={"Id": "1", "v": 2}, reason="read back")
+    renamed = source_record_stage(system=system, object_type="Account", external_id="1", entity_type="client",
+                                  attributes={"legal_name": "Firm One"}, payload={"Id": "1", "v": 3}, reason="renamed")
+
+    assert (bulk.changed, bulk.attributes_changed) == (one.changed, one.attributes_changed) == (True, False)
+    assert renamed.attributes_changed
+    assert sorted(SourceRecord.objects.values_list("external_id", "payload__v")) == [("0", 2), ("1", 3)]
+    histories = {r.external_id: list(r.history.order_by("history_id").values_list("history_change_reason", flat=True))
+                 for r in SourceRecord.objects.all()}
+    assert histories == {"0": ["first pull"], "1": ["first pull", "renamed"]}
+
+
 def test_an_older_copy_is_stale_in_bulk_as_one_at_a_time(systems):
     from datetime import UTC, datetime
 
