@@ -49,6 +49,10 @@ class MatchRecord(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["entity_type", "golden_record_id"], name="match_entity_golden"),
+            # Landed views, not placed yet (canonical.services.landing): a bulk load's, for as long as it is
+            # placed; asked at the end of every pull whether there are any.
+            models.Index(fields=["entity_type"], name="match_landed",
+                         condition=models.Q(golden_record_id__isnull=True, is_active=False)),
         ]
 
     def __str__(self) -> str:

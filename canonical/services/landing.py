@@ -97,16 +97,24 @@ def _landed() -> models.QuerySet:
 
 
 def landed_entity_types() -> list[str]:
-    """The entity types with records landed and not placed yet: a probe each (asked at the end of every pull,
-    while a bulk load may have a hundred thousand landed).
+    """The entity types with records landed and not placed yet: one statement, asked at the end of every pull
+    (while a bulk load may have a hundred thousand landed, and a few times a second once it is placed).
 
-    Each probe reads the source records' (entity type, golden record) index in its order, the type's unplaced
-    ones first, and stops at the first landed one. Asked as EXISTS, the planner chose by the table's statistics,
-    and right after a bulk load those still say most rows are unplaced: it scanned the whole table for a row
-    that was no longer there (66 ms at 10,000 records, at the end of every pull of every stream)."""
-    return [entity_type for entity_type in sorted(MODELS)
-            if _landed().filter(entity_type=entity_type, match_record__entity_type=entity_type)
-            .order_by("entity_type", "golden_record_id").values_list("pk", flat=True)[:1]]
+    Each type is probed through the partial index of landed views (``match_landed``), which holds a bulk load's
+    views only until they are placed, and stops at the first one whose source record is still unplaced. (Probed
+    through the source records' (entity type, golden record) index, each asked walked past the index entries of
+    every record placed since the last vacuum: 2.7 ms a type and a pull, a tenth of the database's time over a
+    bulk load and its deliveries.)"""
+    views, sources = MatchRecord._meta.db_table, SourceRecord._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT t FROM unnest(%s::varchar[]) AS t WHERE EXISTS (
+                    SELECT 1 FROM {views} m JOIN {sources} s ON s.id = m.source_record_id
+                    WHERE m.entity_type = t AND m.golden_record_id IS NULL AND NOT m.is_active
+                      AND s.golden_record_id IS NULL AND NOT s.is_deleted)
+                ORDER BY t""",  # noqa: S608 (table names only)
+            [sorted(MODELS)])
+        return [row[0] for row in cursor.fetchall()]
 
 
 @dataclass
