@@ -8,6 +8,7 @@ class HubConfig(AppConfig):
     def ready(self) -> None:
         from simple_history.signals import pre_create_historical_record
 
+        import hub.db  # noqa: F401 (registers the ``__any`` lookup)
         from hub.models import set_history_context
 
         pre_create_historical_record.connect(set_history_context, dispatch_uid="hub.history_context")

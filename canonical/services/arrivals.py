@@ -198,7 +198,7 @@ def arrivals_changing(*, system: ConnectedSystem, arrivals: Sequence[Arrival]) -
 def _rows(system: ConnectedSystem, keys: set[tuple[str, str]]) -> models.QuerySet:
     """The system's source records with these (object type, external id) keys."""
     return SourceRecord.objects.filter(system=system, object_type__in={k[0] for k in keys},
-                                       external_id__in={k[1] for k in keys})
+                                       external_id__any=sorted({k[1] for k in keys}))
 
 
 _COMPARED = ("id", "system_id", "object_type", "external_id", "entity_type", "golden_record_id", "payload_hash",
@@ -225,7 +225,7 @@ def _locked(system: ConnectedSystem, pks: Iterable[Any]) -> dict[tuple, SourceRe
     pks = list(pks)
     if not pks:
         return {}
-    locked = SourceRecord.objects.select_for_update().defer("payload").filter(pk__in=pks).order_by("pk")
+    locked = SourceRecord.objects.select_for_update().defer("payload").filter(pk__any=pks).order_by("pk")
     held = {(r.object_type, r.external_id): r for r in locked}
     for row in held.values():
         row.system = system
@@ -421,7 +421,7 @@ class _Page:
         self.index: dict[str, set[Any]] = defaultdict(set)
         self.names: dict[str, set[Any]] = defaultdict(set)  # name key -> the page's live views holding it
         self.grams: dict[Any, frozenset[str]] = {}
-        self._remember(MatchRecord.objects.filter(pk__in=self.page_ids))
+        self._remember(MatchRecord.objects.filter(pk__any=self.page_ids))
         # The page's records the database holds views of (changed ones): lookups leave them out, their views here
         # being the ones that count. New records have none, so there is nothing to send for them.
         self.held_ids = [pk for pk in self.page_ids if pk in self.views]
@@ -481,7 +481,7 @@ class _Page:
         self.fetched_keys.update(keys)
         holders = key_holders(self.matcher.entity_type, keys, exclude=self.held_ids)
         ids = {i for held in holders.values() for i in held} - self.views.keys()
-        self._remember(MatchRecord.objects.filter(pk__in=ids))
+        self._remember(MatchRecord.objects.filter(pk__any=list(ids)))
 
     def _fetch_counts(self, keys: set[str]) -> None:
         """How many active views hold each key, as the database says now (call with nothing pending)."""

@@ -175,13 +175,13 @@ class _Chunk:
         self.model = model_for(matcher.entity_type)
         systems = ConnectedSystem.objects.in_bulk()
         rows = (SourceRecord.objects.select_for_update(skip_locked=True, of=("self",)).defer("payload")
-                .filter(pk__in=ids, golden_record_id__isnull=True, is_deleted=False).order_by("first_seen_at", "id"))
+                .filter(pk__any=ids, golden_record_id__isnull=True, is_deleted=False).order_by("first_seen_at", "id"))
         self.sources = []
         for source in rows:
             source.system = systems[source.system_id]
             if not _references(source):  # a parked child: matched online when what it refers to arrives
                 self.sources.append(source)
-        self.views = MatchRecord.objects.in_bulk([s.pk for s in self.sources])
+        self.views = {view.pk: view for view in MatchRecord.objects.filter(pk__any=[s.pk for s in self.sources])}
         self.sources = [s for s in self.sources if s.pk in self.views]
         self.result = Placed()
 

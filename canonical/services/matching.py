@@ -306,11 +306,7 @@ def _names(pks: set[Any]) -> list[tuple[Any, str]]:
 
 def _views(pks: set[Any]) -> dict[Any, MatchRecord]:
     """The match views with these pks."""
-    found: dict[Any, MatchRecord] = {}
-    ordered = sorted(pks, key=str)
-    for start in range(0, len(ordered), 10_000):  # a statement takes at most 65,535 parameters
-        found.update(MatchRecord.objects.in_bulk(ordered[start:start + 10_000]))
-    return found
+    return {view.pk: view for view in MatchRecord.objects.filter(pk__any=sorted(pks, key=str))}
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ def golden_records_recompute(*, entity_type: str, pks: Sequence[Any], reason: st
     if not wanted:
         return result
     with transaction.atomic():
-        locked = list(model.objects.select_for_update().filter(pk__in=wanted).order_by("pk"))
+        locked = list(model.objects.select_for_update().filter(pk__any=list(wanted)).order_by("pk"))
         missing = wanted - {record.pk for record in locked}
         if missing:
             raise model.DoesNotExist(f"no {entity_type} golden record {', '.join(sorted(map(str, missing)))}")
@@ -76,7 +76,8 @@ def golden_records_recompute(*, entity_type: str, pks: Sequence[Any], reason: st
 def _active_sources(entity_type: str, golden_pks: set[Any]) -> dict[Any, list[SourceRecord]]:
     """Each golden record's active source records, in id order, as one query reads them for all."""
     found: dict[Any, list[SourceRecord]] = defaultdict(list)
-    rows = (SourceRecord.objects.filter(entity_type=entity_type, golden_record_id__in=golden_pks, is_deleted=False)
+    rows = (SourceRecord.objects.filter(entity_type=entity_type, golden_record_id__any=list(golden_pks),
+                                        is_deleted=False)
             .defer("payload").order_by("id"))  # survivorship reads attributes only
     systems = ConnectedSystem.objects.in_bulk()  # a handful, shared by thousands of rows: one read for all
     for source in rows:
@@ -157,7 +158,7 @@ class _Invalid(Exception):
 def _attached(model: type[models.Model], pairs: Sequence[tuple[SourceRecord, Any]], reason: str) -> Recomputed:
     if not pairs:
         return Recomputed()
-    golden_ids = dict(model.objects.filter(pk__in={pk for _, pk in pairs}).values_list("pk", "golden_id"))
+    golden_ids = dict(model.objects.filter(pk__any=list({pk for _, pk in pairs})).values_list("pk", "golden_id"))
     now = timezone.now()
     sources = []
     for source, pk in pairs:

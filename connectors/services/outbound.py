@@ -79,7 +79,7 @@ def _copies_held(subscriptions: Sequence[Subscription], events: Sequence[ChangeE
         return held
     rows = SourceRecord.objects.filter(
         system_id__in={s.system_id for s, _ in wanted}, entity_type__in={e.entity_type for _, e in wanted},
-        golden_record_id__in={e.record_id for _, e in wanted}, is_deleted=False,
+        golden_record_id__any=list({e.record_id for _, e in wanted}), is_deleted=False,
     ).values_list("system_id", "entity_type", "golden_record_id", "attributes")
     for system_id, entity_type, golden_pk, attributes in rows:
         held[(system_id, entity_type, golden_pk)].append(attributes)
@@ -97,7 +97,7 @@ def _platform_ids(subscription: Subscription, deliveries: Sequence[Delivery], co
     copies: dict[Any, list[tuple[str, Mapping[str, Any]]]] = defaultdict(list)
     rows = SourceRecord.objects.filter(
         system_id=subscription.system_id, entity_type=subscription.entity_type,
-        golden_record_id__in={d.record_id for d in deliveries}, is_deleted=False,
+        golden_record_id__any=list({d.record_id for d in deliveries}), is_deleted=False,
     ).order_by("first_seen_at", "external_id").values_list("golden_record_id", "external_id", "payload")
     for golden_pk, external_id, payload in rows:
         copies[golden_pk].append((external_id, payload))
@@ -303,10 +303,11 @@ def _unsuperseded(subscription: Subscription, batch: Sequence[Delivery]) -> list
     older values would overwrite newer ones."""
     records = {d.record_id for d in batch}
     newest = dict(Delivery.objects.filter(
-        subscription_id=subscription.pk, record_id__in=records,
+        subscription_id=subscription.pk, record_id__any=list(records),
         status__in=[DeliveryStatus.PENDING, DeliveryStatus.DELIVERED],
     ).order_by().values("record_id").annotate(newest=Max("version")).values_list("record_id", "newest"))
-    current = dict(model_for(subscription.entity_type).objects.filter(pk__in=records).values_list("pk", "version"))
+    model = model_for(subscription.entity_type)
+    current = dict(model.objects.filter(pk__any=list(records)).values_list("pk", "version"))
     live = []
     for delivery in batch:
         if max(newest.get(delivery.record_id, 0), current.get(delivery.record_id, 0)) > delivery.version:
@@ -391,7 +392,7 @@ def _write_back(subscription: Subscription, written: Sequence[Written]) -> None:
         return
     system = subscription.system
     held = {r.external_id: r for r in SourceRecord.objects.filter(
-        system=system, object_type=subscription.object_type, external_id__in=[w.external_id for w in written])}
+        system=system, object_type=subscription.object_type, external_id__any=[w.external_id for w in written])}
     stamped, new = [], []
     for w in written:
         copy = held.get(w.external_id)

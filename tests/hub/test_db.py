@@ -10,7 +10,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from canonical.models import ChangeEvent, Client, MatchRecord
+from canonical.models import ChangeEvent, Client, MatchRecord, SourceRecord
 from hub import correlation
 from hub.db import history_rows_insert, json_safe, rows_insert, rows_update
 from tests.factories.canonical import SourceRecordFactory
@@ -170,3 +170,21 @@ def test_json_safe_gives_what_a_json_field_reads_back():
     assert json_safe(value)["at"] == "2026-03-04T05:06:07.891Z"
     with pytest.raises(TypeError):
         json_safe({"tags": {"a", "b"}})
+
+
+@pytest.mark.django_db
+def test_the_any_lookup_finds_the_rows_in_finds_in_one_array_parameter():
+    sources = SourceRecordFactory.create_batch(5)
+    views = [MatchRecord.objects.create(source_record=s, entity_type="client", values={}) for s in sources[:3]]
+    wanted = [sources[0].pk, sources[2].pk, sources[4].pk, uuid.uuid4()]  # one unknown
+
+    with CaptureQueriesContext(connection) as queries:
+        by_pk = sorted(SourceRecord.objects.filter(pk__any=wanted).values_list("external_id", flat=True))
+    by_relation = set(MatchRecord.objects.filter(pk__any=wanted).values_list("pk", flat=True))  # a one-to-one pk
+    by_text = set(SourceRecord.objects.filter(external_id__any=[sources[1].external_id, "nope"])
+                  .values_list("pk", flat=True))
+
+    assert by_pk == sorted(SourceRecord.objects.filter(pk__in=wanted).values_list("external_id", flat=True))
+    assert len(by_pk) == 3 and by_relation == {views[0].pk, views[2].pk} and by_text == {sources[1].pk}
+    assert "= ANY(" in queries[0]["sql"] and len(queries[0]["sql"]) < 500  # the values travel as one parameter
+    assert not SourceRecord.objects.filter(pk__any=[]).exists()
