@@ -371,12 +371,16 @@ def unresolved_references_recompute(*, entity_type: str, reason: str = "referenc
     waiting = model.objects.filter(merged_into__isnull=True).extra(  # noqa: S610 (constant SQL, no input)
         where=[WAITING_FOR_A_REFERENCE]  # served by a partial index of the few such records (migration 0013)
     )
-    resolved = 0
-    for record in waiting.iterator(chunk_size=500):
-        golden_record_recompute(record=record, reason=reason)
-        record.refresh_from_db(fields=["lineage"])
-        resolved += not any("unresolved" in entry for entry in record.lineage.values())
-    return resolved
+    resolved, after = 0, None
+    while True:  # keyset batches: one plain query when none waits (the end of every pull asks)
+        batch = list((waiting if after is None else waiting.filter(pk__gt=after)).order_by("pk")[:500])
+        for record in batch:
+            golden_record_recompute(record=record, reason=reason)
+            record.refresh_from_db(fields=["lineage"])
+            resolved += not any("unresolved" in entry for entry in record.lineage.values())
+        if len(batch) < 500:
+            return resolved
+        after = batch[-1].pk
 
 
 def golden_record_override_set(*, record: models.Model, attribute: str, value: Any, actor: str,
