@@ -265,8 +265,14 @@ def most_similar(own: frozenset[str], grams: Mapping[Any, frozenset[str]], pks: 
     """The pks whose trigrams are at least TRIGRAM_THRESHOLD similar to ``own``, best first (ties by pk's text):
     only those past the threshold are ranked."""
     scored = []
+    size = len(own)
     for pk in pks:
-        score = similarity(own, grams[pk])
+        other = grams[pk]
+        # At most the smaller set's trigrams are shared: past the threshold only if the sizes are close enough
+        # (the same single-precision ratio, so no pair similarity() keeps is skipped).
+        if size and other and _ratio(min(size, len(other)), max(size, len(other))) < TRIGRAM_THRESHOLD:
+            continue
+        score = similarity(own, other)
         if score >= TRIGRAM_THRESHOLD:
             scored.append((-score, str(pk), pk))
     scored.sort(key=lambda s: (s[0], s[1]))
