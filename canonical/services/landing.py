@@ -11,7 +11,8 @@ new golden records built from all their members, attaches to existing ones, matc
 events. The rules are the online path's: the same comparators, weights and thresholds; a record that joined
 an existing golden record is an auto match (deterministic on a deterministic rule), a record left alone whose
 best pair was in the grey zone opens a potential match for stewards, and one sharing no blocking key with
-anything is looked up by name similarity, which can only ever open a potential match.
+anything is looked up by name similarity, which can only ever open a potential match (once the chunk is committed,
+without the lock: the next chunk is placed meanwhile).
 
 Landed records are placed by the run that landed them (with whatever other streams landed meanwhile), every so many
 records as it reads and the rest when it ends; one that crashed between landing and placing leaves them for the
@@ -61,7 +62,7 @@ from canonical.services.matching import (
     similar_names,
 )
 from canonical.services.recompute import source_records_attach
-from hub.db import rows_insert
+from hub.db import rows_insert, rows_update
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +149,10 @@ def landed_sources_place(*, entity_type: str, reason: str, chunk: int = PLACE_CH
             rows = list(landed.order_by("first_seen_at", "id").values_list("first_seen_at", "id")[:chunk])
             if not rows:
                 return total
-            done = _Chunk(matcher, [pk for _, pk in rows], reason).place()
+            placing = _Chunk(matcher, [pk for _, pk in rows], reason)
+            done = placing.place()
+        # Once committed, and without the lock: another process may place the next chunk meanwhile.
+        placing.review_by_name()
         after = rows[-1]
         for name in ("placed", "created", "attached", "reviews", "refused"):
             setattr(total, name, getattr(total, name) + getattr(done, name))
@@ -184,6 +188,9 @@ class _Chunk:
         self.views = {view.pk: view for view in MatchRecord.objects.filter(pk__any=[s.pk for s in self.sources])}
         self.sources = [s for s in self.sources if s.pk in self.views]
         self.result = Placed()
+        self.by_name: list[int] = []  # records to look up by name once the chunk is committed
+        self.decided: dict[int, tuple[str, Any, Scored | None]] = {}
+        self.decisions: dict[int, MatchDecision] = {}
 
     # -- deciding -------------------------------------------------------------------------------------------
     def place(self) -> Placed:
@@ -333,13 +340,15 @@ class _Chunk:
         self.result.placed += len(views)
 
     def _decisions(self, decided: Mapping[int, tuple[str, Any, Scored | None]]) -> None:
-        rows_insert(MatchDecision, [decision_build(self.sources[i], outcome, golden_pk, best, self.reason,
-                                                   self.matcher.version)
-                                    for i, (outcome, golden_pk, best) in sorted(decided.items())])
+        self.decisions = {i: decision_build(self.sources[i], outcome, golden_pk, best, self.reason,
+                                            self.matcher.version)
+                          for i, (outcome, golden_pk, best) in sorted(decided.items())}
+        rows_insert(MatchDecision, list(self.decisions.values()))
 
     def _reviews(self, decided, pairs: _Pairs, rows, golden, cluster: np.ndarray) -> None:
         """Potential matches: a record left alone whose best pair is in the grey zone (against that pair's golden
-        record); one sharing no blocking key with anything, against the records named like it."""
+        record); one sharing no blocking key with anything, against the records named like it, once the chunk is
+        committed (review_by_name)."""
         golden_of = {i: g for i, g in enumerate(golden) if g is not None}
         golden_of.update((i, d[1]) for i, d in decided.items())
         size = np.bincount(cluster)
@@ -353,7 +362,6 @@ class _Chunk:
                 best[a] = k  # b is live
         keyed = _keyed(rows, count)
         alone = [i for i in sorted(decided) if decided[i][0] == MatchOutcome.NEW and size[cluster[i]] == 1]
-        by_name = []
         for i in alone:
             k = best.get(i)
             if k is not None:
@@ -362,9 +370,30 @@ class _Chunk:
                 if partner is not None and partner != decided[i][1]:
                     self._review(decided, i, partner, self._scored(pairs, k, rows, golden, i, partner))
             elif not keyed[i] and len(self.views[self.sources[i].pk].name_key) >= 3:
-                by_name.append(i)
-        if by_name:
-            self._similar_names(by_name, decided)
+                self.by_name.append(i)
+        self.decided = decided
+
+    def review_by_name(self) -> None:
+        """The name-similarity probes of the chunk's records that share no blocking key with anything (see
+        ``_reviews``), once the chunk is committed, in a transaction of their own and without the matching lock:
+        they read what is placed and can only open a potential match (a similar name alone never places a
+        record), so they need not hold up the next chunk, which another process may place meanwhile. A record
+        one opens has its decision turned into that review. (Should the process stop between the two, those
+        records keep their decisions as new golden records, with no review opened; a re-match looks again.)"""
+        if not self.by_name:
+            return
+        with transaction.atomic():
+            before = {i: self.decided[i][0] for i in self.by_name}
+            self._similar_names(self.by_name, self.decided)
+            reviewed = []
+            for i in self.by_name:
+                outcome, _, best = self.decided[i]
+                if outcome != before[i]:
+                    decision = self.decisions[i]
+                    decision.outcome, decision.candidate_golden_id = outcome, best.golden_record_id
+                    decision.score, decision.contributions = best.probability, best.contributions
+                    reviewed.append(decision)
+            rows_update(MatchDecision, reviewed, ["outcome", "candidate_golden_id", "score", "contributions"])
 
     def _similar_names(self, alone: Sequence[int], decided) -> None:
         views = [self.views[self.sources[i].pk] for i in alone]

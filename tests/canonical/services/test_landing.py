@@ -170,3 +170,22 @@ def test_a_landed_record_whose_golden_record_would_not_be_valid_stays_parked_and
     assert SourceRecord.objects.get(external_id="001F").golden_record_id is None
     assert landed_entity_types() == ["client"]  # tried again at the next placement
     assert place()["client"].refused == 1
+
+
+def test_a_landed_record_sharing_no_key_is_looked_up_by_name_once_its_chunk_is_committed(systems):
+    land(systems["salesforce"], [client("salesforce", "001C", legal_name="Contoso Pharmaceuticals Ltd",
+                                        website="https://contoso-pharma.example", billing_postcode="LS1 4AP")])
+    place()
+    live = Client.objects.get()
+    # the ERP's copy: named alike (not the same name), no website, postcode or tax id: no blocking key shared
+    land(systems["netsuite"], [client("netsuite", "77", legal_name="Contoso Pharmaceutical Limited")])
+
+    placed = place()["client"]
+
+    other = Client.objects.exclude(pk=live.pk).get()
+    decision = MatchDecision.objects.get(source_record__external_id="77")
+    match = PotentialMatch.objects.get()
+    assert (placed.created, placed.reviews) == (1, 1)
+    assert {match.record_a, match.record_b} == {live.pk, other.pk}
+    assert (decision.outcome, decision.candidate_golden_id) == (MatchOutcome.REVIEW, live.pk)
+    assert decision.score == pytest.approx(match.score) and decision.contributions
