@@ -139,24 +139,25 @@ def landed_sources_place(*, entity_type: str, reason: str, chunk: int = PLACE_CH
     after: tuple[Any, Any] | None = None  # the last (first_seen_at, id) read: each chunk reads past it
     while True:
         with transaction.atomic():
-            if wait:
-                match_lock_acquire(entity_types=[matcher.entity_type])
-            elif not match_lock_try(entity_type=matcher.entity_type):
+            if not wait and not match_lock_try(entity_type=matcher.entity_type):
                 return None if after is None else total
             landed = _landed().filter(entity_type=matcher.entity_type)
             if after is not None:
                 landed = landed.filter(Q(first_seen_at__gt=after[0]) | Q(first_seen_at=after[0], id__gt=after[1]))
-            rows = list(landed.order_by("first_seen_at", "id").values_list("first_seen_at", "id")[:chunk])
-            if not rows:
+            # The chunk is read, its rows locked, before the lock is waited for: another process may be placing the
+            # chunk before it meanwhile (whose rows are skipped, locked). Only deciding needs the lock: what is live.
+            placing = _Chunk(matcher, landed.order_by("first_seen_at", "id")[:chunk], reason)
+            if not placing.taken:
                 return total
-            placing = _Chunk(matcher, [pk for _, pk in rows], reason)
+            if wait:
+                match_lock_acquire(entity_types=[matcher.entity_type])
             done = placing.place()
         # Once committed, and without the lock: another process may place the next chunk meanwhile.
         placing.review_by_name()
-        after = rows[-1]
+        after = placing.taken[-1]
         for name in ("placed", "created", "attached", "reviews", "refused"):
             setattr(total, name, getattr(total, name) + getattr(done, name))
-        if len(rows) < chunk:
+        if len(placing.taken) < chunk:
             return total
 
 
@@ -174,12 +175,13 @@ def bulk_load_analyze() -> None:
 class _Chunk:
     """One transaction's landed records, their candidates, and what placing them writes."""
 
-    def __init__(self, matcher: Matcher, ids: Sequence[Any], reason: str) -> None:
+    def __init__(self, matcher: Matcher, landed: models.QuerySet, reason: str) -> None:
+        """Take the landed records of ``landed`` (ordered and sliced) no other transaction holds, locked."""
         self.matcher, self.reason = matcher, reason
         self.model = model_for(matcher.entity_type)
         systems = ConnectedSystem.objects.in_bulk()
-        rows = (SourceRecord.objects.select_for_update(skip_locked=True, of=("self",)).defer("payload")
-                .filter(pk__any=ids, golden_record_id__isnull=True, is_deleted=False).order_by("first_seen_at", "id"))
+        rows = list(landed.select_for_update(skip_locked=True, of=("self",)).defer("payload"))
+        self.taken = [(source.first_seen_at, source.pk) for source in rows]  # in order: the next chunk reads past
         self.sources = []
         for source in rows:
             source.system = systems[source.system_id]

@@ -189,3 +189,41 @@ def test_a_landed_record_sharing_no_key_is_looked_up_by_name_once_its_chunk_is_c
     assert {match.record_a, match.record_b} == {live.pk, other.pk}
     assert (decision.outcome, decision.candidate_golden_id) == (MatchOutcome.REVIEW, live.pk)
     assert decision.score == pytest.approx(match.score) and decision.contributions
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_processes_placing_side_by_side_take_turns_and_place_each_record_once(systems):
+    import threading
+
+    from django.db import connection
+
+    data = generate(seed=7, clients=60)
+    pages = [(systems[key], [replace(a, attributes={k: v for k, v in a.attributes.items() if k != "parent"})
+                             for a in arrivals_of(data.clients, key)])
+             for key in ("salesforce", "netsuite", "certinia")]
+    for system, arrivals in pages:
+        land(system, arrivals)
+    landed = set(SourceRecord.objects.filter(golden_record_id__isnull=True).values_list("pk", flat=True))
+    start, placed = threading.Barrier(2), []
+
+    def placer():
+        try:
+            start.wait()
+            placed.append(landed_sources_place(entity_type="client", reason="pulled", chunk=7))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=placer) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # each took chunks of its own (a chunk is read before the lock, its rows locked: the other skips them) and
+    # placed them in turn under the lock: every landed record tried once, decided once, but those whose golden
+    # record would not be valid (left landed, as one process leaves them)
+    assert len(placed) == 2 and sum(p.placed + p.refused for p in placed) == len(landed)
+    assert all(p.placed for p in placed)  # both took chunks
+    decided = list(MatchDecision.objects.values_list("source_record_id", flat=True))
+    assert len(decided) == len(set(decided)) == sum(p.placed for p in placed)
+    assert SourceRecord.objects.filter(golden_record_id__isnull=True).count() == sum(p.refused for p in placed)
