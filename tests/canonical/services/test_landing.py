@@ -16,6 +16,7 @@ from canonical.services.landing import landed_entity_types, landed_sources_place
 from canonical.services.matching import match_record_refresh, matcher_for
 from canonical.services.rematch import entity_rematch
 from tests.canonical.services.test_arrivals import arrivals_of, one_at_a_time, outcome
+from tests.side_by_side import side_by_side
 
 
 def land(system, arrivals, reason="pulled") -> set[str]:
@@ -193,10 +194,6 @@ def test_a_landed_record_sharing_no_key_is_looked_up_by_name_once_its_chunk_is_c
 
 @pytest.mark.django_db(transaction=True)
 def test_two_processes_placing_side_by_side_take_turns_and_place_each_record_once(systems):
-    import threading
-
-    from django.db import connection
-
     data = generate(seed=7, clients=60)
     pages = [(systems[key], [replace(a, attributes={k: v for k, v in a.attributes.items() if k != "parent"})
                              for a in arrivals_of(data.clients, key)])
@@ -204,20 +201,7 @@ def test_two_processes_placing_side_by_side_take_turns_and_place_each_record_onc
     for system, arrivals in pages:
         land(system, arrivals)
     landed = set(SourceRecord.objects.filter(golden_record_id__isnull=True).values_list("pk", flat=True))
-    start, placed = threading.Barrier(2), []
-
-    def placer():
-        try:
-            start.wait()
-            placed.append(landed_sources_place(entity_type="client", reason="pulled", chunk=7))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=placer) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    placed = side_by_side(lambda: landed_sources_place(entity_type="client", reason="pulled", chunk=7), 2)
 
     # each took chunks of its own (a chunk is read before the lock, its rows locked: the other skips them) and
     # placed them in turn under the lock: every landed record tried once, decided once, but those whose golden

@@ -4,10 +4,8 @@ when the cool-down ends, closes on an answer and opens again, for longer, on an 
 the platform asks for, not an outage."""
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connection
 
 from canonical.models import ConnectedSystem
 from canonical.services.golden import golden_record_recompute, source_record_stage
@@ -18,6 +16,7 @@ from connectors.services.streams import streams_ensure
 from connectors.tasks import inbound_stream_sync_task
 from tests.connectors.targets import T0, deliver_all, golden_client, make_due
 from tests.factories.canonical import ConnectedSystemFactory
+from tests.side_by_side import side_by_side
 
 COMPOSITE = "/services/data/v62.0/composite"
 NAMES = ["Wingtip Toys Limited", "Northwind Traders Limited", "Contoso Holdings Limited",
@@ -136,21 +135,7 @@ def test_only_one_of_many_concurrent_callers_becomes_the_probe():
     system = ConnectedSystemFactory(key="salesforce")
     CircuitBreaker.objects.create(system=system, state=BreakerState.OPEN, consecutive_failures=3, trips=1,
                                   opened_at=now(), next_probe_at=now() - dt.timedelta(seconds=1))
-    start = threading.Barrier(8)
-    admissions = []
-
-    def caller():
-        try:
-            start.wait()
-            admissions.append(breaker_admit(system_id=system.pk))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=caller) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    admissions = side_by_side(lambda: breaker_admit(system_id=system.pk), 8)
 
     probes = [a for a in admissions if a is not None]
     assert len(admissions) == 8 and len(probes) == 1 and probes[0].probe

@@ -2,15 +2,14 @@
 share the backlog (each batch taken with SKIP LOCKED) and never send a delivery twice."""
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connection
 from django.utils.timezone import now
 
 from connectors.models import BreakerState, CircuitBreaker, Delivery, DeliveryStatus, Subscription
 from connectors.services.outbound import deliveries_drain, outbox_relay, subscriptions_due
 from tests.connectors.services.test_batched_deliveries import COMPOSITE, erp_clients
+from tests.side_by_side import side_by_side
 
 
 def delivered_hub_ids(emulator) -> list[str]:
@@ -55,21 +54,7 @@ def test_drains_side_by_side_share_the_backlog_and_send_nothing_twice(salesforce
     erp_clients(12)
     outbox_relay()
     subscription = Subscription.objects.get(system=system)
-    start = threading.Barrier(3)
-    attempted = []
-
-    def drain():
-        try:
-            start.wait()
-            attempted.append(deliveries_drain(subscription_id=subscription.pk, size=2))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=drain) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    attempted = side_by_side(lambda: deliveries_drain(subscription_id=subscription.pk, size=2), 3)
 
     assert sum(attempted) == 12 and len(attempted) == 3
     assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.DELIVERED}
