@@ -136,6 +136,22 @@ def landed_sources_place(*, entity_type: str, reason: str, chunk: int = PLACE_CH
     if matcher is None:
         return Placed()
     total = Placed()
+    while True:
+        done = _placing_pass(matcher, reason, chunk, wait)
+        if done is None:  # the lock was taken (without ``wait``) before this pass placed anything
+            return None if total == Placed() else total
+        for name in ("placed", "created", "attached", "reviews"):
+            setattr(total, name, getattr(total, name) + getattr(done, name))
+        total.refused = done.refused
+        # A record refused for want of a copy placed in a later chunk (one with no legal name of its own, say, whose
+        # other copy names it) is placed by another pass over what is left; none placed, none will be.
+        if not done.refused or not done.placed:
+            return total
+
+
+def _placing_pass(matcher: Matcher, reason: str, chunk: int, wait: bool) -> Placed | None:
+    """Every landed record of the type once, a chunk per transaction, oldest first (see landed_sources_place)."""
+    total = Placed()
     after: tuple[Any, Any] | None = None  # the last (first_seen_at, id) read: each chunk reads past it
     while True:
         with transaction.atomic():
