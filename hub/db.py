@@ -102,6 +102,17 @@ def json_safe(value: Any) -> Any:
         return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
+def canonical_json(value: Any) -> bytes:
+    """The value as canonical JSON (keys sorted, no spaces; dates, decimals and UUIDs as DjangoJSONEncoder writes
+    them), for digests: through orjson, a few times faster than json, for every record of every page; through json
+    for what orjson does not carry (an integer past 64 bits)."""
+    try:
+        return orjson.dumps(value, default=_DJANGO_JSON.default, option=orjson.OPT_SORT_KEYS
+                            | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME)
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder).encode()
+
+
 def _decimal(value: Any) -> str:
     if isinstance(value, Decimal) and value.is_finite():
         return str(value)

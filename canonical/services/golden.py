@@ -7,15 +7,12 @@ reason and correlation id) and its change event. Unchanged inputs write nothing.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
 from django.core.exceptions import ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
@@ -25,9 +22,7 @@ from canonical.matching import normalise
 from canonical.models import ConnectedSystem, SourceRecord
 from canonical.registry import model_for
 from canonical.services.changes import change_event_record
-from hub.db import json_safe
-
-_DJANGO_JSON = DjangoJSONEncoder()
+from hub.db import canonical_json, json_safe
 
 
 @dataclass(frozen=True)
@@ -41,18 +36,9 @@ class StageResult:
     attributes_changed: bool = True
 
 
-_DIGEST_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
-
-
 def payload_digest(payload: Mapping[str, Any]) -> str:
-    """SHA-256 of the payload as canonical JSON (keys sorted; dates, decimals and UUIDs as DjangoJSONEncoder
-    writes them): through orjson, a few times faster than json for every record of every page; through json for
-    what orjson does not carry (an integer past 64 bits)."""
-    try:
-        canonical_json = orjson.dumps(payload, default=_DJANGO_JSON.default, option=_DIGEST_OPTIONS)
-    except (TypeError, orjson.JSONEncodeError):
-        canonical_json = json.dumps(payload, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder).encode()
-    return hashlib.sha256(canonical_json).hexdigest()
+    """SHA-256 of the payload as canonical JSON (keys sorted; see hub.db.canonical_json)."""
+    return hashlib.sha256(canonical_json(payload)).hexdigest()
 
 
 def source_record_stage(

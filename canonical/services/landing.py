@@ -126,6 +126,13 @@ class Placed:
     reviews: int = 0  # potential matches opened
     refused: int = 0  # left parked: their golden record would not be valid
 
+    def add(self, other: Placed, *, refused: bool = True) -> None:
+        """Count ``other``'s records in too (its refused ones only with ``refused``)."""
+        self.placed, self.created = self.placed + other.placed, self.created + other.created
+        self.attached, self.reviews = self.attached + other.attached, self.reviews + other.reviews
+        if refused:
+            self.refused += other.refused
+
 
 def landed_sources_place(*, entity_type: str, reason: str, chunk: int = PLACE_CHUNK,
                          wait: bool = True) -> Placed | None:
@@ -140,9 +147,8 @@ def landed_sources_place(*, entity_type: str, reason: str, chunk: int = PLACE_CH
         done = _placing_pass(matcher, reason, chunk, wait)
         if done is None:  # the lock was taken (without ``wait``) before this pass placed anything
             return None if total == Placed() else total
-        for name in ("placed", "created", "attached", "reviews"):
-            setattr(total, name, getattr(total, name) + getattr(done, name))
-        total.refused = done.refused
+        total.add(done, refused=False)
+        total.refused = done.refused  # those the last pass left
         # A record refused for want of a copy placed in a later chunk (one with no legal name of its own, say, whose
         # other copy names it) is placed by another pass over what is left; none placed, none will be.
         if not done.refused or not done.placed:
@@ -171,8 +177,7 @@ def _placing_pass(matcher: Matcher, reason: str, chunk: int, wait: bool) -> Plac
         # Once committed, and without the lock: another process may place the next chunk meanwhile.
         placing.review_by_name()
         after = placing.taken[-1]
-        for name in ("placed", "created", "attached", "reviews", "refused"):
-            setattr(total, name, getattr(total, name) + getattr(done, name))
+        total.add(done)
         if len(placing.taken) < chunk:
             return total
 
