@@ -144,13 +144,15 @@ class Delivery(models.Model):
     """One golden change to one subscribing system: attempts, the platform's answer, and its fate."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    change = models.ForeignKey("canonical.ChangeEvent", on_delete=models.PROTECT, related_name="deliveries")
+    # Indexed as the leading column of delivery_once_per_change; next_attempt_at is read with status (below).
+    change = models.ForeignKey("canonical.ChangeEvent", on_delete=models.PROTECT, related_name="deliveries",
+                               db_index=False)
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="deliveries")
     record_id = models.UUIDField(db_index=True)
     version = models.PositiveIntegerField()
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(db_index=True)
+    next_attempt_at = models.DateTimeField()
     last_error = models.TextField(blank=True)
     response = models.JSONField(default=dict, blank=True)
     external_id = models.CharField(max_length=255, blank=True)

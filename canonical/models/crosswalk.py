@@ -19,7 +19,9 @@ class SourceRecord(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    system = models.ForeignKey("canonical.ConnectedSystem", on_delete=models.PROTECT, related_name="source_records")
+    # Indexed as the leading column of the natural key: an index of its own would be written for nothing.
+    system = models.ForeignKey("canonical.ConnectedSystem", on_delete=models.PROTECT, related_name="source_records",
+                               db_index=False)
     object_type = models.CharField(max_length=100, help_text="The platform's object, e.g. Account or customer.")
     external_id = models.CharField(max_length=255, help_text="The record's id in that platform.")
     entity_type = models.CharField(max_length=32, choices=EntityType.choices)
