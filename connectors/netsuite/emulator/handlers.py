@@ -248,7 +248,7 @@ def _evaluate(emu: Emulator, query: suiteql.Query) -> Sequence[dict[str, str]]:
         return found
     if not query.joins:
         return suiteql.run(query, tables[query.table], emu.timezone)
-    if not by_key and not any(c.ref.source == query.source.name for c in query.where):
+    if not by_key and not query.own_where():
         return suiteql.run(query, _joined(query, tables), emu.timezone)
     # A delta query: its window of the FROM table joined (the joined tables' indexes are kept with their rows).
     narrowed = {**tables, query.table: suiteql.pushdown(query, tables[query.table])}

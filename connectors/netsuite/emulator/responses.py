@@ -11,6 +11,8 @@ TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not F
 # The RFC 9110 section each status is described in, as NetSuite's "type" member links to it.
 SECTIONS = {400: "15.5.1", 401: "15.5.2", 403: "15.5.4", 404: "15.5.5", 405: "15.5.6", 429: "6585#section-4",
             500: "15.6.1", 503: "15.6.4"}
+#: What NetSuite answers a SuiteQL query it cannot run: the reason follows.
+SEARCH_ERROR = "Invalid search query. Detailed unprocessed description follows. Search error occurred: {}"
 INVALID_LOGIN = ("Invalid login attempt. For more details, see the Login Audit Trail in the NetSuite UI at "
                  "Setup > Users/Roles > User Management > View Login Audit Trail.")
 
@@ -58,3 +60,9 @@ class Problem(Exception):
     def __init__(self, status: int, code: str, detail: str, **extra: str) -> None:
         super().__init__(detail)
         self.response = error(status, code, detail, **extra)
+
+
+def search_error(reason: str) -> Problem:
+    """A SuiteQL query NetSuite cannot run (a syntax it does not take, an unknown table or column, values that do
+    not compare): 400 INVALID_PARAMETER."""
+    return Problem(400, "INVALID_PARAMETER", SEARCH_ERROR.format(reason))

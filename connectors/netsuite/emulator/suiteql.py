@@ -4,7 +4,7 @@ Supported::
 
     SELECT <item>, ... FROM <table> [[AS] <alias>]
         [[LEFT [OUTER] | INNER] JOIN <table> [[AS] <alias>] ON <ref> = <ref>] ...
-        [WHERE <ref> <op> <value> [AND ...]] [ORDER BY <ref> [ASC|DESC], ...]
+        [WHERE <condition>] [ORDER BY <ref> [ASC|DESC], ...]
 
 A select item is ``*``, ``<ref>``, ``TO_CHAR(<ref>, 'fmt')`` or ``BUILTIN.DF(<ref>)``, each with an optional
 ``AS <name>``; without it a column is named after itself (unqualified, lower-case), an expression ``expr1``,
@@ -12,10 +12,11 @@ A select item is ``*``, ``<ref>``, ``TO_CHAR(<ref>, 'fmt')`` or ``BUILTIN.DF(<re
 ``<name>.<column>``, the name being a table's alias or, when it has none, the table's own name (a table with an
 alias is named by its alias only, as in Oracle). ``JOIN`` alone is an inner join; ``ON`` compares a column of the
 table it joins with one of a table before it; a LEFT JOIN row without a partner has that table's columns empty;
-``*`` in a join is every table's columns (the first table to have a name gives its value). Values are numbers,
-'strings' or ``TO_DATE('...','fmt')``; operators ``= <> != < <= > >=``. Anything else (RIGHT, FULL and CROSS
-joins, OR, functions in WHERE or ORDER BY, ...) is a search error, as NetSuite answers what it cannot run
-(400 INVALID_PARAMETER), as are an unknown table, alias or column.
+``*`` in a join is every table's columns (the first table to have a name gives its value). A WHERE condition is
+``<ref> <op> <value>`` or conditions joined by AND and OR, in parentheses as need be (AND binds tighter than OR:
+see ``where``). Values are numbers, 'strings' or ``TO_DATE('...','fmt')``; operators ``= <> != < <= > >=``.
+Anything else (RIGHT, FULL and CROSS joins, NOT, functions in WHERE or ORDER BY, ...) is a search error, as
+NetSuite answers what it cannot run (400 INVALID_PARAMETER), as are an unknown table, alias or column.
 
 Datetimes are kept in UTC and rendered in the account time zone: bare as the user's date format (``M/D/YYYY``),
 through TO_CHAR as the format asks; TO_CHAR formats a date field (kept as the record service writes it,
@@ -37,7 +38,8 @@ from datetime import UTC, date, datetime, tzinfo
 from types import MappingProxyType
 from typing import Any, overload
 
-from connectors.netsuite.emulator.responses import Problem
+from connectors.netsuite.emulator.responses import search_error
+from connectors.netsuite.emulator.where import OPS, Condition, Conjunct, Either, Ref, conditions, refs, tester
 
 _TOKEN = re.compile(r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>\d+(?:\.\d+)?)|(?P<op>>=|<=|<>|!=|[=<>(),*])"
                     r"|(?P<name>[A-Za-z_][A-Za-z0-9_.]*))")
@@ -48,18 +50,10 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}$")  # a date field as the record serv
 _KEYWORDS = frozenset({"WHERE", "ORDER", "GROUP", "HAVING", "UNION", "FETCH", "OFFSET", "LEFT", "RIGHT", "FULL",
                        "INNER", "OUTER", "CROSS", "JOIN", "ON", "AS", "AND", "OR"})
 _JOINS = ("LEFT", "INNER", "JOIN", "RIGHT", "FULL", "CROSS")
-OPS: dict[str, Callable[[Any, Any], bool]] = {">=": operator.ge, ">": operator.gt, "<=": operator.le,
-                                              "<": operator.lt, "=": operator.eq, "!=": operator.ne,
-                                              "<>": operator.ne}
-DETAIL = "Invalid search query. Detailed unprocessed description follows. Search error occurred: {}"
 #: The row of a LEFT JOIN's missing partner: every column empty.
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 Row = Mapping[str, Any]
-
-
-def search_error(reason: str) -> Problem:
-    return Problem(400, "INVALID_PARAMETER", DETAIL.format(reason))
 
 
 @functools.lru_cache(maxsize=64)
@@ -94,27 +88,11 @@ def display(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
-class Ref:
-    """A column of one of the query's tables, by that table's name in the query (its alias, or the table name
-    when it has none); while parsing, ``source`` is the qualifier as written ("" for none)."""
-
-    source: str
-    column: str
-
-
-@dataclass(frozen=True)
 class Column:
     ref: Ref | None  # None for "*"
     alias: str
     to_char: str | None = None  # Oracle format when wrapped in TO_CHAR
     display: bool = False  # wrapped in BUILTIN.DF
-
-
-@dataclass(frozen=True)
-class Condition:
-    ref: Ref
-    op: str
-    value: Any  # int, str, or datetime (TO_DATE, account-local converted to UTC)
 
 
 @dataclass(frozen=True)
@@ -138,7 +116,7 @@ class Query:
     columns: tuple[Column, ...]
     source: Source  # the FROM table
     joins: tuple[Join, ...]
-    where: tuple[Condition, ...]
+    where: tuple[Conjunct, ...]  # a conjunction (see ``where``)
     order: tuple[tuple[Ref, bool], ...]  # (column, descending)
 
     @property
@@ -161,8 +139,12 @@ class Query:
         yield from (c.ref for c in self.columns if c.ref is not None)
         for step in self.joins:
             yield from (step.other, step.own)
-        yield from (c.ref for c in self.where)
+        yield from refs(self.where)
         yield from (ref for ref, _ in self.order)
+
+    def own_where(self) -> tuple[Conjunct, ...]:
+        """The WHERE conjuncts on the FROM table's columns alone: they can be tested before a join."""
+        return tuple(c for c in self.where if all(ref.source == self.source.name for ref in refs((c,))))
 
     def referenced(self) -> dict[str, set[str] | None]:
         """table -> the columns the query reads of it (None: every column, ``SELECT *``), FROM table first."""
@@ -223,13 +205,10 @@ class _Parser:
         joins: list[Join] = []
         while self.peek() in _JOINS:
             joins.append(self.join())
-        where: list[Condition] = []
+        where: tuple[Conjunct, ...] = ()
         if self.peek() == "WHERE":
             self.i += 1
-            where.append(self.condition())
-            while self.peek() == "AND":
-                self.i += 1
-                where.append(self.condition())
+            where = self.conjunction(self.disjunction())
         order: list[tuple[Ref, bool]] = []
         if self.peek() == "ORDER":
             self.i += 1
@@ -247,7 +226,7 @@ class _Parser:
             raise search_error(f"Syntax error near '{self.tokens[self.i][1]}'.")
         # The select list comes before the tables it names: its columns are resolved once they are all known.
         resolved = tuple(c if c.ref is None else replace(c, ref=self.resolve(c.ref)) for c in columns)
-        return Query(resolved, source, tuple(joins), tuple(where), tuple(order))
+        return Query(resolved, source, tuple(joins), where, tuple(order))
 
     def ref(self) -> Ref:
         """``column`` or ``name.column``, not resolved yet."""
@@ -335,6 +314,38 @@ class _Parser:
             alias = ref.column
         return Column(ref, alias, to_char, shown)
 
+    def disjunction(self) -> tuple[tuple[Conjunct, ...], ...]:
+        """``term (OR term)*``: its terms, each a conjunction; a term that is itself a disjunction (in parentheses)
+        gives its own terms (``a OR (b OR c)`` is ``a OR b OR c``)."""
+        options = [self.term()]
+        while self.peek() == "OR":
+            self.i += 1
+            options.append(self.term())
+        return tuple(option for term in options
+                     for option in (term[0].options if len(term) == 1 and isinstance(term[0], Either) else (term,)))
+
+    def term(self) -> tuple[Conjunct, ...]:
+        """``factor (AND factor)*``: a conjunction (a parenthesised conjunction is part of it, not a conjunct)."""
+        conjuncts = list(self.factor())
+        while self.peek() == "AND":
+            self.i += 1
+            conjuncts.extend(self.factor())
+        return tuple(conjuncts)
+
+    def factor(self) -> tuple[Conjunct, ...]:
+        """``'(' expr ')'`` or a condition, as conjuncts."""
+        if self.peek() != "(":
+            return (self.condition(),)
+        self.i += 1
+        options = self.disjunction()
+        self.expect(")")
+        return self.conjunction(options)
+
+    @staticmethod
+    def conjunction(options: tuple[tuple[Conjunct, ...], ...]) -> tuple[Conjunct, ...]:
+        """A disjunction as conjuncts: the one option's, or the one Either."""
+        return options[0] if len(options) == 1 else (Either(options),)
+
     def condition(self) -> Condition:
         ref = self.resolve(self.ref())
         op = self.take("op")
@@ -398,7 +409,7 @@ def index_rows(rows: Sequence[Row], column: str) -> tuple[dict[Any, Row], dict[A
 def pushdown(query: Query, rows: Sequence[Row]) -> list[Row]:
     """The FROM table's rows that the WHERE conditions on its own columns keep: filtered before a join, so a
     delta query (``lastmodifieddate >= ...``) joins the rows it reads, not the whole table."""
-    own = tuple(c for c in query.where if c.ref.source == query.source.name)
+    own = query.own_where()
     return _filter(replace(query, joins=(), where=own), rows) if own else list(rows)
 
 
@@ -461,25 +472,8 @@ def _render(value: Any, tz: tzinfo, to_char: str | None) -> str:
 
 
 def _filter(query: Query, rows: Sequence[Any]) -> list[Any]:
-    tests = [(_reader(query, c.ref), OPS[c.op], c) for c in query.where]
-
-    def keep(row: Any) -> bool:
-        for read, op, cond in tests:
-            value = read(row)
-            if value is None:
-                return False
-            if isinstance(cond.value, int) and not isinstance(value, int | datetime):
-                try:
-                    value = int(value)
-                except ValueError:
-                    return False
-            try:
-                if not op(value, cond.value):
-                    return False
-            except TypeError:
-                raise search_error(f"Cannot compare field '{cond.ref.column}' with the given value.") from None
-        return True
-
+    """The rows the WHERE clause keeps (see ``where.tester``)."""
+    keep = tester(query.where, functools.partial(_reader, query))
     return [row for row in rows if keep(row)]
 
 
@@ -726,15 +720,17 @@ def window(query: Query, tables: Mapping[str, Sequence[Row]], ordered: Callable[
            kinds: Callable[[str], Collection[type]], indexed: Index, tz: tzinfo) -> Window | None:
     """The query's result read off the order of its FROM table's rows (``tables[query.table]``) by its ORDER BY,
     when that is what ``run`` gives: when the query is ordered by the FROM table's columns, all ascending
-    (``ordered``: their order, if the rows have one), every WHERE condition is on the FROM table and compares with
-    every value of its column (``kinds``: column -> the types of its values in the FROM rows), and every join is
-    a LEFT JOIN on a column of the joined table no two of its rows share (``indexed`` tells): each FROM row is
-    then one result row, joined to its one partner or to EMPTY whatever rows are joined with it, so a page's rows
-    can be joined alone. A condition on the leading ORDER BY column, of the kind of its values, keeps a span of
-    the order, found by bisection; the others are tested on the span's rows. None otherwise (``run`` answers)."""
+    (``ordered``: their order, if the rows have one), every WHERE condition (those OR-ed too) is on the FROM table
+    and compares with every value of its column (``kinds``: column -> the types of its values in the FROM rows),
+    and every join is a LEFT JOIN on a column of the joined table no two of its rows share (``indexed`` tells):
+    each FROM row is then one result row, joined to its one partner or to EMPTY whatever rows are joined with it,
+    so a page's rows can be joined alone. A condition on the leading ORDER BY column, of the kind of its values,
+    keeps a span of the order, found by bisection; the other conjuncts (a disjunction too) are tested on the
+    span's rows. None otherwise (``run`` answers)."""
     if not query.order or any(descending or ref.source != query.source.name for ref, descending in query.order):
         return None
-    if any(c.ref.source != query.source.name or not _compares(c, kinds(c.ref.column)) for c in query.where):
+    if any(c.ref.source != query.source.name or not _compares(c, kinds(c.ref.column))
+           for c in conditions(query.where)):
         return None
     if any(not step.outer or indexed(tables[step.source.table], step.own.column)[1] for step in query.joins):
         return None
@@ -743,9 +739,8 @@ def window(query: Query, tables: Mapping[str, Sequence[Row]], ordered: Callable[
         return None
     start, stop, rest = 0, len(order.keys), []
     for condition in query.where:
-        column = condition.ref.column
-        if (column == order.columns[0] and condition.op in _SPANS
-                and family(kinds(column)) is family((type(condition.value),))):
+        if (isinstance(condition, Condition) and condition.ref.column == order.columns[0]
+                and condition.op in _SPANS and family(kinds(condition.ref.column)) is family((type(condition.value),))):
             start, stop = order.span(condition.op, condition.value, start, stop)
         else:
             rest.append(condition)

@@ -98,6 +98,9 @@ def test_a_delta_read_paged_by_keyset_reads_as_the_general_path(connector: NetSu
 
 SINCE = "TO_DATE('2026-03-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS')"
 STAMP = "TO_CHAR(lastmodifieddate, 'YYYY-MM-DD\"T\"HH24:MI:SS') AS lastmodified"
+# The customers after ({tie}, {mid}) in the order lastmodifieddate, id: a page of a keyset paging.
+AFTER = ("{tie} AND (customer.lastmodifieddate > {tie} OR (customer.lastmodifieddate = {tie} "
+         "AND customer.id > {mid}))")
 
 
 @pytest.mark.parametrize("query", [
@@ -120,13 +123,29 @@ STAMP = "TO_CHAR(lastmodifieddate, 'YYYY-MM-DD\"T\"HH24:MI:SS') AS lastmodified"
     "SELECT nkey, recordowner, city FROM entityaddress WHERE nkey > 7160000 ORDER BY nkey",
     "SELECT recordid, type, deleteddate FROM DeletedRecord WHERE type = 'Customer' AND deleteddate >= {since} "
     "ORDER BY deleteddate, recordid",
+    # OR, and parentheses
+    "SELECT id, {stamp} FROM customer WHERE lastmodifieddate >= {tie} AND (lastmodifieddate > {tie} OR "
+    "(lastmodifieddate = {tie} AND id > {mid})) ORDER BY lastmodifieddate, id",
+    _customers(since=AFTER),
+    "SELECT id, companyname FROM customer WHERE companyname = 'Tied Ltd' OR id < 7170 ORDER BY lastmodifieddate, id",
+    "SELECT id FROM customer WHERE lastmodifieddate >= {since} AND (companyname = 'Moved Ltd' OR (id > 7161 "
+    "AND id <= 7189)) ORDER BY lastmodifieddate, id",
+    "SELECT id FROM customer WHERE id < 7165 OR id > 7300 OR id = 7181 ORDER BY id",  # spans with gaps
+    "SELECT id FROM customer WHERE (id >= 7161 AND id < 7200) OR (id > 7180 AND id < 7250) ORDER BY id",  # overlap
+    "SELECT id FROM customer WHERE lastmodifieddate > {tie} OR (lastmodifieddate = {tie} AND companyname <> 'Tied "
+    "Ltd') ORDER BY lastmodifieddate, id",
+    "SELECT id FROM customer WHERE (lastmodifieddate = {tie} OR lastmodifieddate < {since}) AND (id = {mid} OR "
+    "id >= 7300) ORDER BY lastmodifieddate, id",
+    "SELECT recordid, type FROM DeletedRecord WHERE type = 'Customer' AND deleteddate >= {since} AND "
+    "(deleteddate > {since} OR (deleteddate = {since} AND recordid > 7170)) ORDER BY deleteddate, recordid",
 ])
 def test_a_query_read_off_an_order_answers_every_page_as_the_general_path(client: NetSuiteClient, emulator: Emulator,
                                                                           general: Callable[..., Page],
                                                                           windows: list[bool], query: str) -> None:
-    query = query.format(since=SINCE, stamp=STAMP)
     customers = emulator.store["customer"]
     ids = sorted(customers, key=int)
+    tie = f"TO_DATE('{_local(customers[ids[5]]['lastModifiedDate'])}', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+    query = query.format(since=SINCE, stamp=STAMP, tie=tie, mid=ids[13])
     _tie(emulator, "customer", ids[1::4], customers[ids[5]]["lastModifiedDate"])
     for record_id in ids[2::5]:
         emulator.touch("customer", record_id, companyName="Tied Ltd")
