@@ -616,8 +616,8 @@ def _order_key(columns: tuple[str, ...]) -> Callable[[Row, int], tuple[Any, ...]
 
 
 _HEAD = operator.itemgetter(0, 1)  # a key's (is set, value) of the leading column
-#: A condition on the leading column of an order, as the part of the order it keeps: ``(op, (is set, value))`` ->
-#: (the bisection of the first key kept, of the first key after those kept); None: from, or up to, the end.
+#: A condition on a column of an order, as the part of the order it keeps: ``(op, (is set, value))`` -> (the
+#: bisection of the first key kept, of the first key after those kept); None: from, or up to, the end.
 _SPANS: dict[str, tuple[Callable[..., int] | None, Callable[..., int] | None]] = {
     ">=": (bisect.bisect_left, None), ">": (bisect.bisect_right, None), "<": (None, bisect.bisect_left),
     "<=": (None, bisect.bisect_right), "=": (bisect.bisect_left, bisect.bisect_right)}
@@ -668,15 +668,17 @@ class Ordered:
             return None
         return Ordered(self.columns, keys)
 
-    def span(self, op: str, value: Any, start: int, stop: int) -> tuple[int, int]:
-        """The part of ``keys[start:stop]`` whose leading column ``op value`` keeps (``value`` of the kind of the
-        column's values: one comparison orders both, and an empty column keeps no row)."""
+    def span(self, op: str, value: Any, start: int, stop: int, at: int = 0) -> tuple[int, int]:
+        """The part of ``keys[start:stop]`` whose column ``at`` (the leading one by default) ``op value`` keeps
+        (``value`` of the kind of the column's values: one comparison orders both, and an empty column keeps no
+        row). ``keys[start:stop]`` are in the order of that column: each column before it holds one value in them."""
         first, after = _SPANS[op]
-        start = bisect.bisect_right(self.keys, (False, None), start, stop, key=_HEAD)  # empty: never kept
+        head = _HEAD if at == 0 else operator.itemgetter(2 * at, 2 * at + 1)
+        start = bisect.bisect_right(self.keys, (False, None), start, stop, key=head)  # empty: never kept
         if first is not None:
-            start = first(self.keys, (True, value), start, stop, key=_HEAD)
+            start = first(self.keys, (True, value), start, stop, key=head)
         if after is not None:
-            stop = after(self.keys, (True, value), start, stop, key=_HEAD)
+            stop = after(self.keys, (True, value), start, stop, key=head)
         return start, max(start, stop)
 
 
@@ -725,8 +727,9 @@ def window(query: Query, tables: Mapping[str, Sequence[Row]], ordered: Callable[
     and every join is a LEFT JOIN on a column of the joined table no two of its rows share (``indexed`` tells):
     each FROM row is then one result row, joined to its one partner or to EMPTY whatever rows are joined with it,
     so a page's rows can be joined alone. A condition on the leading ORDER BY column, of the kind of its values,
-    keeps a span of the order, found by bisection; the other conjuncts (a disjunction too) are tested on the
-    span's rows. None otherwise (``run`` answers)."""
+    keeps a span of the order, found by bisection (and, within an ``=``'s span, one on the next column: see
+    ``_narrow``); a disjunction keeps the rows of its options' spans (``_either``); the other conjuncts are tested
+    on the span's rows. None otherwise (``run`` answers)."""
     if not query.order or any(descending or ref.source != query.source.name for ref, descending in query.order):
         return None
     if any(c.ref.source != query.source.name or not _compares(c, kinds(c.ref.column))
@@ -737,17 +740,59 @@ def window(query: Query, tables: Mapping[str, Sequence[Row]], ordered: Callable[
     order = ordered(tuple(ref.column for ref, _ in query.order))
     if order is None:
         return None
-    start, stop, rest = 0, len(order.keys), []
-    for condition in query.where:
-        if (isinstance(condition, Condition) and condition.ref.column == order.columns[0]
-                and condition.op in _SPANS and family(kinds(condition.ref.column)) is family((type(condition.value),))):
-            start, stop = order.span(condition.op, condition.value, start, stop)
-        else:
-            rest.append(condition)
+    start, stop, rest = _narrow(query.where, order, kinds, 0, len(order.keys))
+    tested = []
+    for conjunct in rest:
+        if isinstance(conjunct, Either):
+            start, stop, whole = _either(conjunct, order, kinds, start, stop)
+            if whole:
+                continue
+        tested.append(conjunct)
     picked: Sequence[Row] = _Span(tables[query.table], order, start, stop)
-    if rest:
-        picked = _filter(replace(query, joins=(), where=tuple(rest)), picked[:])
+    if tested:
+        picked = _filter(replace(query, joins=(), where=tuple(tested)), picked[:])
     return Window(query, tables, picked, indexed, tz)
+
+
+def _narrow(conjuncts: Sequence[Conjunct], order: Ordered, kinds: Callable[[str], Collection[type]], start: int,
+            stop: int) -> tuple[int, int, list[Conjunct]]:
+    """The span of ``order.keys[start:stop]`` the conditions on the order's columns keep, and the conjuncts left
+    to test on its rows. A condition on the leading column, of the kind of its values, keeps a span; within the
+    span an ``=`` keeps, the rows are in the order of the next column, so a condition on that one keeps a span
+    too: ``a = x AND b > y`` of an order by ``a, b`` is found by bisection, not tested row by row."""
+    rest = list(conjuncts)
+    for at, column in enumerate(order.columns):
+        fixed = False
+        for condition in [c for c in rest if isinstance(c, Condition) and c.ref.column == column
+                          and c.op in _SPANS and family(kinds(column)) is family((type(c.value),))]:
+            start, stop = order.span(condition.op, condition.value, start, stop, at)
+            rest.remove(condition)
+            fixed = fixed or condition.op == "="
+        if not fixed:
+            break
+    return start, stop, rest
+
+
+def _either(either: Either, order: Ordered, kinds: Callable[[str], Collection[type]], start: int,
+            stop: int) -> tuple[int, int, bool]:
+    """The part of ``order.keys[start:stop]`` a disjunction's rows are in: from the first row to the last of the
+    spans its options keep (``_narrow``); and whether it keeps every row there, when each option is its span and
+    the spans leave no gap. A keyset page's ``a > x OR (a = x AND b > y)`` is then one span of the order by
+    ``a, b``, not a test of every row after ``x``."""
+    spans, whole = [], True
+    for option in either.options:
+        first, after, rest = _narrow(option, order, kinds, start, stop)
+        if first < after:  # an option that keeps no row leaves no row to test
+            spans.append((first, after))
+            whole = whole and not rest
+    if not spans:
+        return start, start, True
+    spans.sort()
+    reach = spans[0][1]
+    for first, after in spans[1:]:
+        whole = whole and first <= reach
+        reach = max(reach, after)
+    return spans[0][0], reach, whole
 
 
 class Results:

@@ -229,3 +229,34 @@ def test_a_condition_that_does_not_compare_is_the_search_error_it_was(client: Ne
         client.suiteql(query)
     assert "Cannot compare field 'companyname'" in caught.value.body["o:errorDetails"][0]["detail"]
     assert windows == [True, False]
+
+
+def test_a_keyset_page_is_a_span_of_the_order_no_row_of_it_tested(client: NetSuiteClient, emulator: Emulator,
+                                                                  general: Callable[..., Page], windows: list[bool],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """``a > x OR (a = x AND b > y)`` over an order by ``a, b`` keeps one span of it, found by bisection (the rows
+    after one row, wherever the page is in a table of 100,000), as ``a = x AND b > y`` alone does; a disjunction
+    whose spans leave gaps, or whose options test more, is tested on the rows from its first span to its last."""
+    customers = emulator.store["customer"]
+    ids = sorted(customers, key=int)
+    _tie(emulator, "customer", ids[1::4], customers[ids[5]]["lastModifiedDate"])
+    tie = f"TO_DATE('{_local(customers[ids[5]]['lastModifiedDate'])}', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+    tested: list[int] = []
+    test = suiteql._filter
+    monkeypatch.setattr(suiteql, "_filter", lambda query, rows: tested.append(len(rows)) or test(query, rows))
+    cases = [  # {n}: the n-th customer's id
+        (_customers(since=AFTER).replace("{mid}", "{13}"), []),
+        ("SELECT id FROM customer WHERE lastmodifieddate = {tie} AND id > {13} ORDER BY lastmodifieddate, id", []),
+        ("SELECT id FROM customer WHERE (id >= {5} AND id < {20}) OR (id > {10} AND id <= {30}) OR id = {31} "
+         "ORDER BY id", []),  # spans that overlap, and spans with no row between them
+        ("SELECT id FROM customer WHERE id < {3} OR id > {46} ORDER BY id", [len(ids)]),  # a gap
+        ("SELECT id FROM customer WHERE id >= {10} AND (id < {12} OR (id < {20} AND companyname <> 'x')) "
+         "ORDER BY id", [10]),  # an option that tests more
+    ]
+    for template, rows_tested in cases:
+        query = template.format(*ids, tie=tie)
+        tested.clear()
+        page = client.suiteql(query, limit=5)
+        assert tested == rows_tested, query
+        assert page == general(query, limit=5) and page["items"]
+    assert all(windows)
