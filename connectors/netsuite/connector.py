@@ -3,7 +3,7 @@
 Reading: SuiteQL selects ``id`` and ``TO_CHAR(lastmodifieddate, 'YYYY-MM-DD"T"HH24:MI:SS')`` (a sortable
 timestamp in the account time zone) for the window ``lastmodifieddate >= high-water mark`` (once a minute, from
 ``overlap_s`` before it, for records committed late: a time cursor, see connectors.cursors), ordered by
-``lastmodifieddate, id``, each page asked again from the last stamp read (see ``_pages``). Customers and
+``lastmodifieddate, id``, each next page asked for the rows after the last one read (see ``_pages``). Customers and
 projects come whole with their delta query (their fields, names through ``BUILTIN.DF``, the billing address
 joined: see ``reads``); the other records (transactions, whose lines are another table) are then fetched from
 the record service, several at once within the account's concurrency limit, as the mapping needs the record
@@ -84,8 +84,16 @@ class NetSuiteConnector(Connector):
     def _from_local(self, text: str) -> datetime:
         return datetime.strptime(text, LOCAL_FORMAT).replace(tzinfo=self.timezone, fold=0).astimezone(UTC)
 
-    def _since_clause(self, column: str, since: datetime) -> str:
-        return f"{column} >= TO_DATE('{self._to_local(since)}', 'YYYY-MM-DD HH24:MI:SS')"
+    def _since_clause(self, column: str, since: datetime, key: str | None = None, after: int | None = None) -> str:
+        """``column`` at or after ``since``; with the id ``after`` of the last row read at ``since`` (``key`` its
+        column), only the rows after that one in the order ``column, key``: those of a later stamp, and those of
+        ``since`` with a greater id. The leading ``>=`` stays: alone, it bounds the rows to those from ``since``
+        on, a range whatever the OR after it (the emulator bisects its order on it)."""
+        at = f"TO_DATE('{self._to_local(since)}', 'YYYY-MM-DD HH24:MI:SS')"
+        clause = f"{column} >= {at}"
+        if key is None or after is None:
+            return clause
+        return f"{clause} AND ({column} > {at} OR ({column} = {at} AND {key} > {after}))"
 
     # -- reading ---------------------------------------------------------------------------------------------
 
@@ -97,37 +105,38 @@ class NetSuiteConnector(Connector):
             raise Rejected(f"cursor {cursor!r} is not an ISO-8601 datetime") from None
         return held.read_from(now=self.clock(), overlap=self.overlap, every=self.sweep)
 
-    def _pages(self, build: Callable[[datetime | None], str], column: str,
+    def _pages(self, build: Callable[[datetime | None, int | None], str], column: str, key: str,
                since: datetime | None) -> Iterator[tuple[list[dict[str, str]], bool]]:
-        """Run ``build(since)`` page by page, each page asked from the last stamp read (keyset paging).
+        """Run ``build(since, None)`` page by page, each next page asked for the rows after the last one read
+        (keyset paging): ``build(stamp, id)`` of that row, ``column`` and ``key`` its items' stamp and id.
 
-        Offsets over ``ORDER BY lastmodifieddate`` would skip rows: a record edited mid-pull moves to the end
-        and every later row shifts one place back, past the next offset. Asked again from the last stamp read,
-        a page starts after the rows read at that stamp (they come first, in id order) and a moved record is
-        read again at its new place."""
-        skip = 0  # rows at ``since`` already read
+        Offsets would skip rows: a record edited mid-pull moves to the end, and every later row shifts one place
+        back, past the next offset; an offset over the rows read at the last stamp, asked again from that stamp,
+        still skipped one when a record read at that stamp was edited. After the last row read by (stamp, id), a
+        page starts at the first row not read, wherever the rows before it went, and a moved record is read again
+        at its new place. TO_CHAR gives the stamp to the second and TO_DATE reads it back so, and SuiteQL's
+        datetimes are Oracle DATEs, kept to the second (as the emulator keeps them): ``= stamp`` finds the rows of
+        that second."""
+        after: int | None = None
         while True:
-            page = self.client.suiteql(build(since), limit=self.page_size, offset=skip)
+            page = self.client.suiteql(build(since, after), limit=self.page_size)
             items = list(page.get("items") or [])
             has_more = bool(page.get("hasMore")) and bool(items)
             yield items, has_more
             if not has_more:
                 return
-            last = self._from_local(items[-1][column])
-            at_last = sum(1 for item in items if item[column] == items[-1][column])
-            skip = skip + at_last if since == last else at_last
-            since = last
+            since, after = self._from_local(items[-1][column]), int(items[-1][key])
 
-    def _query(self, record_type: str, since: datetime | None) -> str:
+    def _query(self, record_type: str, since: datetime | None, after: int | None = None) -> str:
         table, extra = TABLES[record_type]
         whole = reads.WHOLE.get(record_type)
-        stamp = f"{table}.lastmodifieddate" if whole else "lastmodifieddate"
-        where = [c for c in (extra, self._since_clause(stamp, since) if since else "") if c]
+        stamp, key = (f"{table}.lastmodifieddate", f"{table}.id") if whole else ("lastmodifieddate", "id")
+        where = [c for c in (extra, self._since_clause(stamp, since, key, after) if since else "") if c]
         # Only constants and formatted datetimes go into the query: no caller text, nothing to inject.
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         if whole:
             return (f"SELECT {table}.id AS id, TO_CHAR({stamp}, {TO_CHAR}) AS lastmodified, "  # noqa: S608
-                    f"{whole.select(table)}{clause} ORDER BY {stamp}, {table}.id")
+                    f"{whole.select(table)}{clause} ORDER BY {stamp}, {key}")
         return f"SELECT id, TO_CHAR(lastmodifieddate, {TO_CHAR}) AS lastmodified FROM {table}{clause} ORDER BY lastmodifieddate, id"  # noqa: S608, E501
 
     def read_changes(self, object_type: str, cursor: str | None) -> Iterator[Page]:
@@ -136,7 +145,8 @@ class NetSuiteConnector(Connector):
         entity_type = self.objects.get(object_type, "revenue_event")
         whole = reads.WHOLE.get(object_type)
         since, held = self._window(cursor)
-        for items, has_more in self._pages(lambda since: self._query(object_type, since), "lastmodified", since):
+        for items, has_more in self._pages(lambda since, after: self._query(object_type, since, after), "lastmodified",
+                                           "id", since):
             changes = []
             stamps = [self._from_local(item["lastmodified"]) for item in items]
             if whole:
@@ -191,15 +201,15 @@ class NetSuiteConnector(Connector):
             raise ValueError(f"netsuite: cannot read deletions of {object_type!r}")
         entity_type = self.objects.get(object_type, "revenue_event")
 
-        def build(since: datetime | None) -> str:
+        def build(since: datetime | None, after: int | None) -> str:
             where = [f"type = '{DELETED_LABELS[object_type]}'"]
             if since:
-                where.append(self._since_clause("deleteddate", since))
+                where.append(self._since_clause("deleteddate", since, "recordid", after))
             clause = " AND ".join(where)  # constants and formatted datetimes only
             return f"SELECT recordid, type, TO_CHAR(deleteddate, {TO_CHAR}) AS deleted FROM DeletedRecord WHERE {clause} ORDER BY deleteddate, recordid"  # noqa: S608, E501
 
         since, held = self._window(cursor)
-        for items, has_more in self._pages(build, "deleted", since):
+        for items, has_more in self._pages(build, "deleted", "recordid", since):
             changes = []
             for item in items:
                 deleted = self._from_local(item["deleted"])

@@ -190,16 +190,62 @@ def test_a_record_edited_mid_pull_skips_none_of_the_others(connector: NetSuiteCo
     assert read[-3:] == [c.external_id for c in first.changes[:3]]  # read again, as edited
 
 
+def _tie(emulator: Emulator, record_type: str, record_ids: list[str], stamp: str) -> None:
+    """Give records one lastModifiedDate (edited in place, and reported), so they share a SuiteQL stamp."""
+    for record_id in record_ids:
+        emulator.store[record_type][record_id]["lastModifiedDate"] = stamp
+        emulator.store[record_type].changed(record_id)
+
+
+def test_a_record_at_the_last_stamp_read_edited_mid_pull_skips_none_of_the_others(
+        base_url: str, credentials: None, emulator: Emulator) -> None:
+    """A page ends among records sharing one second. One of them, read already, is edited before the next page
+    is asked for: it moves to the end, and the unread records of that second each move one place up. Every
+    record is still read, the edited one again at its new place."""
+    connector = NetSuiteConnector(base_url=base_url, config={**CONFIG, "page_size": 5})
+    everyone = set(emulator.store["customer"])
+    tied = sorted(emulator.store["customer"], key=int)[:9]
+    _tie(emulator, "customer", tied, "2020-01-01T00:00:00Z")  # before every other record: the first pages
+    pages = connector.read_changes("customer", None)
+    first = next(pages)
+    assert [c.external_id for c in first.changes] == tied[:5]
+    emulator.touch("customer", tied[1], companyName="Edited Ltd")
+    rest = [c.external_id for p in pages for c in p.changes]
+
+    assert set(tied[:5]) | set(rest) == everyone
+    assert rest[:4] == tied[5:]  # the second's unread records first, none skipped
+    assert rest[-1] == tied[1] and len(rest) == len(everyone) - 5 + 1  # the edited one read again, no other twice
+    sent = [r for r in emulator.requests if r.path == "/services/rest/query/v1/suiteql"]
+    assert {r.query["offset"] for r in sent} == {"0"}  # each page starts after the last row read, not at an offset
+
+
 def test_more_records_at_one_stamp_than_a_page_holds_are_all_read(connector: NetSuiteConnector,
                                                                     emulator: Emulator) -> None:
     table = emulator.store["customer"]
-    for record_id in list(table)[:45]:  # 45 rows at one second, pages of 20
-        table[record_id]["lastModifiedDate"] = "2026-06-01T10:00:00Z"
-        table.changed(record_id)
+    _tie(emulator, "customer", list(table)[:45], "2026-06-01T10:00:00Z")  # 45 rows at one second, pages of 20
 
-    read = [c.external_id for p in connector.read_changes("customer", None) for c in p.changes]
+    pages = list(connector.read_changes("customer", None))
+    read = [c.external_id for p in pages for c in p.changes]
 
-    assert sorted(read, key=int) == sorted(table, key=int)
+    assert sorted(read, key=int) == sorted(table, key=int)  # each once
+    assert [len(p.changes) for p in pages] == [20, 20, 10]
+    assert emulator.count("POST", "/services/rest/query/v1/suiteql") == 3
+
+
+def test_more_deletions_at_one_stamp_than_a_page_holds_are_all_read(base_url: str, credentials: None,
+                                                                      emulator: Emulator) -> None:
+    connector = NetSuiteConnector(base_url=base_url, config={**CONFIG, "page_size": 3})
+    gone = sorted(emulator.store["customer"], key=int)[:8]
+    for record_id in reversed(gone):
+        emulator.delete("customer", record_id)
+    at = emulator.deleted[0][3]
+    emulator.deleted[:] = [(*entry[:3], at) for entry in emulator.deleted]  # all in one second
+
+    pages = list(connector.read_deleted("customer", None))
+
+    assert [c.external_id for p in pages for c in p.changes] == gone  # in id order, each once
+    assert [len(p.changes) for p in pages] == [3, 3, 2]
+    assert pages[-1].cursor == at.isoformat()
 
 
 def test_what_a_write_leaves_is_what_reading_the_record_back_gives(connector: NetSuiteConnector) -> None:

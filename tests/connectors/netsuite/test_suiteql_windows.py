@@ -67,7 +67,7 @@ def test_a_delta_read_paged_by_keyset_reads_as_the_general_path(connector: NetSu
     pages: list[tuple[Page, Page]] = []
     suiteql_page = connector.client.suiteql
 
-    def both(query: str, limit: int, offset: int) -> Page:
+    def both(query: str, limit: int, offset: int = 0) -> Page:
         pages.append((suiteql_page(query, limit=limit, offset=offset), general(query, limit=limit, offset=offset)))
         return pages[-1][0]
 
