@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from connectors.base import Change, Connector, Page, Upsert, WriteResult
-from connectors.cursors import DEFAULT_SWEEP_S, TimeCursor
+from connectors.cursors import DEFAULT_SETTLE_S, DEFAULT_SWEEP_S, Start, TimeCursor
 from connectors.errors import ConnectorError, RateLimited, Rejected
 from connectors.netsuite import mapping, reads
 from connectors.netsuite.client import NetSuiteClient
@@ -55,8 +55,8 @@ def parse_cursor(cursor: str | None) -> datetime | None:
 class NetSuiteConnector(Connector):
     """Config: ``client_id_env``, ``certificate_id_env``, ``private_key_env`` (names of environment variables),
     ``timezone`` (account time zone, default America/Los_Angeles), ``overlap_s`` (how late a record may commit
-    after its stamp, default 120) and ``sweep_s`` (how often a read looks back that far, default 60: see
-    connectors.cursors),
+    after its stamp, default 120), ``sweep_s`` (how often a read looks back that far, default 60) and ``settle_s``
+    (how long the mark's second is read again, default 3: see connectors.cursors),
     ``page_size`` (default 1000), ``concurrency`` (requests in flight at once, 1 to 15, default 4)."""
 
     kind = "netsuite"
@@ -69,6 +69,7 @@ class NetSuiteConnector(Connector):
         self.timezone = ZoneInfo(self.config.get("timezone", "America/Los_Angeles"))
         self.overlap = timedelta(seconds=float(self.config.get("overlap_s", 120)))
         self.sweep = timedelta(seconds=float(self.config.get("sweep_s", DEFAULT_SWEEP_S)))
+        self.settle = timedelta(seconds=float(self.config.get("settle_s", DEFAULT_SETTLE_S)))
         self.clock = clock or (lambda: datetime.now(UTC))
         self.page_size = int(self.config.get("page_size", 1000))
         self.concurrency = min(max(int(self.config.get("concurrency", DEFAULT_CONCURRENCY)), 1), MAX_CONCURRENCY)
@@ -84,12 +85,15 @@ class NetSuiteConnector(Connector):
     def _from_local(self, text: str) -> datetime:
         return datetime.strptime(text, LOCAL_FORMAT).replace(tzinfo=self.timezone, fold=0).astimezone(UTC)
 
-    def _since_clause(self, column: str, since: datetime, key: str | None = None, after: int | None = None) -> str:
-        """``column`` at or after ``since``; with the id ``after`` of the last row read at ``since`` (``key`` its
-        column), only the rows after that one in the order ``column, key``: those of a later stamp, and those of
-        ``since`` with a greater id. The leading ``>=`` stays: alone, it bounds the rows to those from ``since``
-        on, a range whatever the OR after it (the emulator bisects its order on it)."""
+    def _since_clause(self, column: str, since: datetime, key: str | None = None, after: int | None = None,
+                      past: bool = False) -> str:
+        """``column`` at or after ``since`` (``past``: after it); with the id ``after`` of the last row read at
+        ``since`` (``key`` its column), only the rows after that one in the order ``column, key``: those of a later
+        stamp, and those of ``since`` with a greater id. The leading ``>=`` stays: alone, it bounds the rows to those
+        from ``since`` on, a range whatever the OR after it (the emulator bisects its order on it)."""
         at = f"TO_DATE('{self._to_local(since)}', 'YYYY-MM-DD HH24:MI:SS')"
+        if past and after is None:
+            return f"{column} > {at}"
         clause = f"{column} >= {at}"
         if key is None or after is None:
             return clause
@@ -97,18 +101,19 @@ class NetSuiteConnector(Connector):
 
     # -- reading ---------------------------------------------------------------------------------------------
 
-    def _window(self, cursor: str | None) -> tuple[datetime | None, TimeCursor]:
+    def _window(self, cursor: str | None) -> tuple[Start, TimeCursor]:
         """Where a read from ``cursor`` starts, and the cursor its pages carry (see connectors.cursors)."""
         try:
             held = TimeCursor.parse(cursor, parse_cursor)
         except ValueError:
             raise Rejected(f"cursor {cursor!r} is not an ISO-8601 datetime") from None
-        return held.read_from(now=self.clock(), overlap=self.overlap, every=self.sweep)
+        return held.read_from(now=self.clock(), overlap=self.overlap, every=self.sweep, settle=self.settle)
 
-    def _pages(self, build: Callable[[datetime | None, int | None], str], column: str, key: str,
-               since: datetime | None) -> Iterator[tuple[list[dict[str, str]], bool]]:
-        """Run ``build(since, None)`` page by page, each next page asked for the rows after the last one read
-        (keyset paging): ``build(stamp, id)`` of that row, ``column`` and ``key`` its items' stamp and id.
+    def _pages(self, build: Callable[[datetime | None, int | None, bool], str], column: str, key: str,
+               start: Start) -> Iterator[tuple[list[dict[str, str]], bool]]:
+        """Run ``build(start.at, None, start.after)`` page by page, each next page asked for the rows after the last
+        one read (keyset paging): ``build(stamp, id, False)`` of that row, ``column`` and ``key`` its items' stamp
+        and id.
 
         Offsets would skip rows: a record edited mid-pull moves to the end, and every later row shifts one place
         back, past the next offset; an offset over the rows read at the last stamp, asked again from that stamp,
@@ -117,21 +122,21 @@ class NetSuiteConnector(Connector):
         at its new place. TO_CHAR gives the stamp to the second and TO_DATE reads it back so, and SuiteQL's
         datetimes are Oracle DATEs, kept to the second (as the emulator keeps them): ``= stamp`` finds the rows of
         that second."""
-        after: int | None = None
+        since, after, past = start.at, None, start.after
         while True:
-            page = self.client.suiteql(build(since, after), limit=self.page_size)
+            page = self.client.suiteql(build(since, after, past), limit=self.page_size)
             items = list(page.get("items") or [])
             has_more = bool(page.get("hasMore")) and bool(items)
             yield items, has_more
             if not has_more:
                 return
-            since, after = self._from_local(items[-1][column]), int(items[-1][key])
+            since, after, past = self._from_local(items[-1][column]), int(items[-1][key]), False
 
-    def _query(self, record_type: str, since: datetime | None, after: int | None = None) -> str:
+    def _query(self, record_type: str, since: datetime | None, after: int | None = None, past: bool = False) -> str:
         table, extra = TABLES[record_type]
         whole = reads.WHOLE.get(record_type)
         stamp, key = (f"{table}.lastmodifieddate", f"{table}.id") if whole else ("lastmodifieddate", "id")
-        where = [c for c in (extra, self._since_clause(stamp, since, key, after) if since else "") if c]
+        where = [c for c in (extra, self._since_clause(stamp, since, key, after, past) if since else "") if c]
         # Only constants and formatted datetimes go into the query: no caller text, nothing to inject.
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         if whole:
@@ -144,9 +149,10 @@ class NetSuiteConnector(Connector):
             raise ValueError(f"netsuite: cannot read {object_type!r}")
         entity_type = self.objects.get(object_type, "revenue_event")
         whole = reads.WHOLE.get(object_type)
-        since, held = self._window(cursor)
-        for items, has_more in self._pages(lambda since, after: self._query(object_type, since, after), "lastmodified",
-                                           "id", since):
+        start, held = self._window(cursor)
+        for items, has_more in self._pages(lambda since, after, past: self._query(object_type, since, after, past),
+                                           "lastmodified", "id", start):
+            fetched = self.clock()  # every record of the page committed by now
             changes = []
             stamps = [self._from_local(item["lastmodified"]) for item in items]
             if whole:
@@ -155,7 +161,7 @@ class NetSuiteConnector(Connector):
             else:
                 records = self._records(object_type, [item["id"] for item in items])
             for item, record, modified in zip(items, records, stamps, strict=True):
-                held = held.moved(modified)
+                held = held.moved(modified, fetched)
                 changes.append(self._change(object_type, entity_type, item["id"], record, modified))
             yield Page(changes=changes, cursor=held.text(datetime.isoformat), has_more=has_more)
 
@@ -201,19 +207,20 @@ class NetSuiteConnector(Connector):
             raise ValueError(f"netsuite: cannot read deletions of {object_type!r}")
         entity_type = self.objects.get(object_type, "revenue_event")
 
-        def build(since: datetime | None, after: int | None) -> str:
+        def build(since: datetime | None, after: int | None, past: bool) -> str:
             where = [f"type = '{DELETED_LABELS[object_type]}'"]
             if since:
-                where.append(self._since_clause("deleteddate", since, "recordid", after))
+                where.append(self._since_clause("deleteddate", since, "recordid", after, past))
             clause = " AND ".join(where)  # constants and formatted datetimes only
             return f"SELECT recordid, type, TO_CHAR(deleteddate, {TO_CHAR}) AS deleted FROM DeletedRecord WHERE {clause} ORDER BY deleteddate, recordid"  # noqa: S608, E501
 
-        since, held = self._window(cursor)
-        for items, has_more in self._pages(build, "deleted", "recordid", since):
+        start, held = self._window(cursor)
+        for items, has_more in self._pages(build, "deleted", "recordid", start):
+            fetched = self.clock()
             changes = []
             for item in items:
                 deleted = self._from_local(item["deleted"])
-                held = held.moved(deleted)
+                held = held.moved(deleted, fetched)
                 changes.append(Change(object_type=object_type, external_id=str(item["recordid"]),
                                       entity_type=entity_type, attributes={}, payload=dict(item),
                                       modified_at=deleted, deleted=True))

@@ -3,8 +3,9 @@
 Cursors are time cursors (connectors.cursors): changes are read on ``SystemModstamp >= high-water mark``, and
 once a minute (config ``sweep_s``) from ``overlap_s`` (default 120 s) before it, for records that committed
 late; ordered by SystemModstamp, Id, so a record stamped in the same second as the last one seen is read again
-rather than lost; the hub deduplicates unchanged payloads. Deletions come
-from ``sobjects/<Object>/deleted/``, whose next start is the previous ``latestDateCovered``.
+rather than lost (the hub deduplicates unchanged payloads), until that second has settled (``settle_s``, 3 s after
+the read that first saw it: later reads start after it, and a record of it committed later still is the sweep's).
+Deletions come from ``sobjects/<Object>/deleted/``, whose next start is the previous ``latestDateCovered``.
 
 ``Upsert.fields`` are canonical attributes (mapped with ``mapping.to_salesforce``); ``Upsert.object_type``
 is the Salesforce object (``Account``) or its canonical entity type (``client``).
@@ -19,7 +20,7 @@ from typing import Any
 import httpx
 
 from connectors.base import Change, Connector, Page, Upsert, WriteResult
-from connectors.cursors import DEFAULT_SWEEP_S, TimeCursor
+from connectors.cursors import DEFAULT_SETTLE_S, DEFAULT_SWEEP_S, TimeCursor
 from connectors.errors import ConnectorError, Rejected
 from connectors.salesforce import mapping
 from connectors.salesforce.client import (
@@ -60,6 +61,7 @@ class SalesforceConnector(Connector):
         super().__init__(base_url=base_url, config=config)
         self.overlap = timedelta(seconds=float(self.config.get("overlap_s", DEFAULT_OVERLAP_S)))
         self.sweep = timedelta(seconds=float(self.config.get("sweep_s", DEFAULT_SWEEP_S)))
+        self.settle = timedelta(seconds=float(self.config.get("settle_s", DEFAULT_SETTLE_S)))
         self.external_id_field: str = self.config.get("external_id_field", "Hub_Id__c")
         self.clock = clock or (lambda: datetime.now(UTC))
         self.client = SalesforceClient(base_url=self.base_url, config=self.config, transport=transport)
@@ -75,9 +77,9 @@ class SalesforceConnector(Connector):
     # -- reading ----------------------------------------------------------------------------------------------
     def read_changes(self, object_type: str, cursor: str | None) -> Iterator[Page]:
         object_type = self._object(object_type)
-        since, held = TimeCursor.parse(cursor, _parse_cursor).read_from(now=self.clock(), overlap=self.overlap,
-                                                                        every=self.sweep)
-        where = f" WHERE SystemModstamp >= {sf_datetime(since)}" if since else ""
+        start, held = TimeCursor.parse(cursor, _parse_cursor).read_from(now=self.clock(), overlap=self.overlap,
+                                                                        every=self.sweep, settle=self.settle)
+        where = f" WHERE SystemModstamp {'>' if start.after else '>='} {sf_datetime(start.at)}" if start.at else ""
         # Built from constants and a formatted datetime only: nothing from a payload or a user reaches it.
         soql = (f"SELECT {', '.join(mapping.FIELDS[object_type])} FROM {object_type}{where} "  # noqa: S608
                 "ORDER BY SystemModstamp, Id")
@@ -85,8 +87,9 @@ class SalesforceConnector(Connector):
         while True:
             records, next_url = _batch(result)
             changes = [self.parse_record(object_type, record) for record in records]
+            fetched = self.clock()  # every record of the query's snapshot committed by now
             for change in changes:
-                held = held.moved(change.modified_at)
+                held = held.moved(change.modified_at, fetched)
             yield Page(changes=changes, cursor=held.text(_iso), has_more=next_url is not None)
             if next_url is None:
                 return

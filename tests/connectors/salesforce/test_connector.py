@@ -65,25 +65,40 @@ def test_delta_reads_from_the_mark_and_sweeps_back_for_late_commits(connector: S
     page = next(connector.read_changes("Account", swept))
     assert [(c.external_id, c.attributes["industry"]) for c in page.changes] == [
         (boundary.external_id, boundary.attributes["industry"]), (account, "Aerospace")]
-    assert page.cursor == f"2026-11-20T09:00:00+00:00|{cursor}|{START.isoformat()}"
-    clock.advance(30)
+    start = START.isoformat()
+    assert page.cursor == f"2026-11-20T09:00:00+00:00|{cursor}|{start}|{start}"  # the mark, first read at START
+    # A record stamped in the mark's second after the read that set it: the next read, within settle_s, reads it.
+    clock.advance(1)
     emulator.touch("Account", other, Industry="Mining")
+    emulator.store["Account"][other]["SystemModstamp"] = sf_time(START)
+    emulator.store["Account"].changed(other)
     page = next(connector.read_changes("Account", page.cursor))
     assert [c.external_id for c in page.changes] == [account, other]
     soql = emulator.requests_to("GET", f"{API}/query")[-1].query["q"]
     assert "WHERE SystemModstamp >= 2026-11-20T09:00:00Z ORDER BY SystemModstamp, Id" in soql
+    # Once settled (3 s after the read that set the mark), reads start after the mark's second: nothing read again.
+    clock.advance(3)
+    quiet = next(connector.read_changes("Account", page.cursor))
+    assert quiet.changes == [] and quiet.cursor == page.cursor
+    soql = emulator.requests_to("GET", f"{API}/query")[-1].query["q"]
+    assert "WHERE SystemModstamp > 2026-11-20T09:00:00Z ORDER BY" in soql
+    clock.advance(26)
+    emulator.touch("Account", other, Industry="Fishing")
+    page = next(connector.read_changes("Account", page.cursor))
+    assert [c.external_id for c in page.changes] == [other]
     # A record stamped before the mark that commits only now (a late commit): reads from the mark miss it ...
     clock.current = START + timedelta(seconds=45)
     record = emulator.touch("Account", late, Industry="Fishing")
     record["SystemModstamp"] = record["LastModifiedDate"] = sf_time(START + timedelta(seconds=10))
     emulator.store["Account"].changed(late)
     page = next(connector.read_changes("Account", page.cursor))
-    assert [c.external_id for c in page.changes] == [other]
+    assert page.changes == []
     # ... and the next sweep, a minute after the last one, reads it.
     clock.current = START + timedelta(seconds=60)
     page = next(connector.read_changes("Account", page.cursor))
     assert late in [c.external_id for c in page.changes]
-    assert page.cursor == f"2026-11-20T09:00:30+00:00|2026-11-20T09:00:30+00:00|{clock.current.isoformat()}"
+    assert page.cursor == (f"2026-11-20T09:00:30+00:00|2026-11-20T09:00:30+00:00|{clock.current.isoformat()}|"
+                           f"{(START + timedelta(seconds=30)).isoformat()}")
     # With no overlap, a sweep reads only what is at or after the cursor second.
     narrow = SalesforceConnector(base_url=connector.base_url, config={**CONFIG, "overlap_s": 0}, clock=clock)
     assert [c.external_id for c in next(narrow.read_changes("Account", "2026-11-20T09:00:30+00:00")).changes] == [
