@@ -132,7 +132,7 @@ def source_values(sources: Sequence[SourceRecord]) -> list[survivorship.SourceVa
 
 def source_references(source: SourceRecord) -> list[tuple[str, str, str]]:
     """(system key, object type, external id) of each record the source refers to (an attribute whose value is
-    a reference, a JSON object, rather than a value; parked_sources_match asks the same in SQL)."""
+    a reference rather than a value)."""
     return [(v.get("system") or source.system.key, str(v.get("object_type")), str(v.get("external_id")))
             for v in source.attributes.values() if isinstance(v, Mapping)]
 

@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
-from django.db.models import BooleanField, Exists, OuterRef, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import Exists, OuterRef, Q
 
 from canonical.choices import MatchOutcome, PotentialMatchStatus
 from canonical.matching import normalise
@@ -46,6 +45,7 @@ from canonical.services.golden import (
     golden_record_recompute,
     reference_resolve,
     source_record_attach,
+    source_references,
 )
 from canonical.services.revenue import revenue_event_from_source
 from hub import correlation
@@ -604,12 +604,11 @@ def parked_sources_match(*, system_id: Any, reason: str = "matched after what it
     Of those, only one that refers to another record is matched here, as the placer leaves it."""
     placed = 0
     landed = MatchRecord.objects.filter(pk=OuterRef("pk"), is_active=False, golden_record_id__isnull=True)
-    # Told apart in the query, not by reading the rows: a load in progress has tens of thousands landed.
-    refers = RawSQL("EXISTS (SELECT 1 FROM jsonb_each(canonical_sourcerecord.attributes) AS a "  # noqa: S611
-                    "WHERE jsonb_typeof(a.value) = 'object')", [], output_field=BooleanField())
     parked = (SourceRecord.objects.filter(system_id=system_id, golden_record_id__isnull=True, is_deleted=False)
-              .alias(landed=Exists(landed), refers=refers).filter(Q(landed=False) | Q(refers=True)))
+              .select_related("system").annotate(landed=Exists(landed)))
     for source in parked.order_by("first_seen_at").iterator(chunk_size=500):
+        if source.landed and not source_references(source):
+            continue
         try:
             with transaction.atomic():
                 source_record_match(source_record=source, reason=reason)

@@ -241,22 +241,3 @@ def test_landed_records_are_the_placers_not_parked_ones_matched_one_at_a_time(sy
     assert MatchRecord.objects.filter(is_active=False, golden_record_id__isnull=True).count() == 2
     assert place()["client"].created == 2
     assert set(MatchDecision.objects.values_list("reason", flat=True)) == {"pulled"}
-
-
-def test_a_landed_record_that_came_to_refer_to_another_is_matched_with_the_parked_ones(systems):
-    # given a landed record that refers to a placed one (the placer leaves such records to be matched online)
-    land(systems["salesforce"], [client("salesforce", "001J", legal_name="Litware Ltd")])
-    place()
-    land(systems["salesforce"], [client("salesforce", "001K", legal_name="Litware Consulting Ltd")])
-    SourceRecord.objects.filter(external_id="001K").update(
-        attributes={"legal_name": "Litware Consulting Ltd", "country": "GB",
-                    "parent": {"object_type": "Account", "external_id": "001J"}})
-
-    # when the system's parked records are matched
-    matched = parked_sources_match(system_id=systems["salesforce"].pk)
-
-    # then it is, with its parent resolved
-    child = SourceRecord.objects.get(external_id="001K")
-    parent = Client.objects.get(pk=SourceRecord.objects.get(external_id="001J").golden_record_id)
-    assert matched == 1 and child.golden_record_id is not None
-    assert Client.objects.get(pk=child.golden_record_id).parent_id == parent.pk
