@@ -34,7 +34,6 @@ from canonical.services.golden import (
     _attribute_times,
     _survive,
     payload_digest,
-    source_references,
 )
 from canonical.services.matching import (
     CANDIDATE_LIMIT,
@@ -383,6 +382,12 @@ def match_views_write(*, sources: Sequence[SourceRecord]) -> None:
     rows_insert(MatchRecord, views, unique_fields=["source_record"], update_fields=MATCH_VIEW_FIELDS)
 
 
+def _references(source: SourceRecord) -> list[tuple[str, str, str]]:
+    """(system key, object type, external id) of each record the source refers to."""
+    return [(v.get("system") or source.system.key, str(v.get("object_type")), str(v.get("external_id")))
+            for v in source.attributes.values() if isinstance(v, Mapping)]
+
+
 @dataclass
 class _Pending:
     goldens: list[tuple[models.Model, SourceRecord, list[str]]] = field(default_factory=list)
@@ -438,7 +443,7 @@ class _Page:
     # -- reads, once per page ---------------------------------------------------------------------------------
     def _view(self, source: SourceRecord) -> MatchRecord:
         view = self.prepared.pop(source.pk, None)
-        if view is not None and not source_references(source):  # a reference resolves to what the page placed so far
+        if view is not None and not _references(source):  # a reference resolves to what the page placed so far
             return view
         return _match_view(self.matcher, source)
 
@@ -542,7 +547,7 @@ class _Page:
     def place(self, source: SourceRecord) -> Placement:
         if source.golden_record_id is not None:
             return self._rematch(source)
-        references = source_references(source)
+        references = _references(source)
         if self.pending_sources.intersection(references):  # what it refers to was placed earlier in the page
             self.flush()
         view = self._view(source) if references else self.upfront.get(source.pk) or self._view(source)

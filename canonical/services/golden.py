@@ -130,13 +130,6 @@ def source_values(sources: Sequence[SourceRecord]) -> list[survivorship.SourceVa
     ]
 
 
-def source_references(source: SourceRecord) -> list[tuple[str, str, str]]:
-    """(system key, object type, external id) of each record the source refers to (an attribute whose value is
-    a reference rather than a value)."""
-    return [(v.get("system") or source.system.key, str(v.get("object_type")), str(v.get("external_id")))
-            for v in source.attributes.values() if isinstance(v, Mapping)]
-
-
 def reference_resolve(*, value: Mapping[str, Any], system_id: Any) -> Any:
     """The golden record a platform reference points at: ``{"object_type", "external_id"[, "system"]}``,
     in the referring record's own system unless ``system`` (a key) names another. None if unknown."""

@@ -42,10 +42,10 @@ from canonical.registry import MODELS, model_for
 from canonical.services.arrivals import (
     MATCH_VIEW_FIELDS,
     _match_view,
+    _references,
     golden_record_build,
     golden_records_write,
 )
-from canonical.services.golden import source_references
 from canonical.services.matching import (
     Matcher,
     Scored,
@@ -80,7 +80,7 @@ def source_records_land(*, sources: Sequence[SourceRecord]) -> list[SourceRecord
         if source.entity_type not in matchers:
             matchers[source.entity_type] = matcher_for(source.entity_type)
         matcher = matchers[source.entity_type]
-        if matcher is None or source.golden_record_id is not None or source.is_deleted or source_references(source):
+        if matcher is None or source.golden_record_id is not None or source.is_deleted or _references(source):
             others.append(source)
             continue
         view = _match_view(matcher, source)
@@ -206,7 +206,7 @@ class _Chunk:
         self.sources = []
         for source in rows:
             source.system = systems[source.system_id]
-            if not source_references(source):  # a parked child: matched online when what it refers to arrives
+            if not _references(source):  # a parked child: matched online when what it refers to arrives
                 self.sources.append(source)
         self.views = {view.pk: view for view in MatchRecord.objects.filter(pk__any=[s.pk for s in self.sources])}
         self.sources = [s for s in self.sources if s.pk in self.views]

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 from canonical.choices import MatchOutcome, PotentialMatchStatus
 from canonical.matching import normalise
@@ -45,7 +45,6 @@ from canonical.services.golden import (
     golden_record_recompute,
     reference_resolve,
     source_record_attach,
-    source_references,
 )
 from canonical.services.revenue import revenue_event_from_source
 from hub import correlation
@@ -596,19 +595,10 @@ def source_record_match(*, source_record: SourceRecord, reason: str = "matched o
 
 def parked_sources_match(*, system_id: Any, reason: str = "matched after what it refers to arrived") -> int:
     """Match again the staged source records that could not become golden records yet (typically a child
-    whose required parent had not arrived). Returns how many found their place; the rest stay parked.
-
-    Records a bulk load landed and has not placed yet are the placer's (``landed_sources_place``), not parked:
-    matched here one at a time, each would wait for the matching lock behind the chunk being placed, only to find
-    itself placed and recompute its golden record (a stream's run spent minutes so while another placed a load).
-    Of those, only one that refers to another record is matched here, as the placer leaves it."""
+    whose required parent had not arrived). Returns how many found their place; the rest stay parked."""
     placed = 0
-    landed = MatchRecord.objects.filter(pk=OuterRef("pk"), is_active=False, golden_record_id__isnull=True)
-    parked = (SourceRecord.objects.filter(system_id=system_id, golden_record_id__isnull=True, is_deleted=False)
-              .select_related("system").annotate(landed=Exists(landed)))
+    parked = SourceRecord.objects.filter(system_id=system_id, golden_record_id__isnull=True, is_deleted=False)
     for source in parked.order_by("first_seen_at").iterator(chunk_size=500):
-        if source.landed and not source_references(source):
-            continue
         try:
             with transaction.atomic():
                 source_record_match(source_record=source, reason=reason)

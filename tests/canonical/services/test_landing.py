@@ -13,7 +13,7 @@ from canonical.models import Client, MatchDecision, MatchRecord, PotentialMatch,
 from canonical.services.arrivals import Arrival, source_records_match, source_records_stage
 from canonical.services.golden import golden_record_create
 from canonical.services.landing import landed_entity_types, landed_sources_place, source_records_land
-from canonical.services.matching import match_record_refresh, matcher_for, parked_sources_match
+from canonical.services.matching import match_record_refresh, matcher_for
 from canonical.services.rematch import entity_rematch
 from tests.canonical.services.test_arrivals import arrivals_of, one_at_a_time, outcome
 from tests.side_by_side import side_by_side
@@ -226,18 +226,3 @@ def test_a_record_refused_for_want_of_a_copy_placed_in_a_later_chunk_is_placed_b
     assert (placed.placed, placed.created, placed.attached, placed.refused) == (2, 1, 1, 0)
     assert set(SourceRecord.objects.values_list("golden_record_id", flat=True)) == {golden.pk}
     assert golden.legal_name == "Fabrikam Ltd"
-
-
-def test_landed_records_are_the_placers_not_parked_ones_matched_one_at_a_time(systems):
-    # given a bulk load's records landed and not placed yet (another process is placing them, say)
-    land(systems["salesforce"], [client("salesforce", "001G", legal_name="Litware Ltd"),
-                                 client("salesforce", "001H", legal_name="Proseware Ltd")])
-
-    # when a stream of the same system looks for its parked records (as every run does when it ends)
-    matched = parked_sources_match(system_id=systems["salesforce"].pk)
-
-    # then it leaves them to the placer: none matched one at a time, none decided, both still landed
-    assert matched == 0 and not MatchDecision.objects.exists()
-    assert MatchRecord.objects.filter(is_active=False, golden_record_id__isnull=True).count() == 2
-    assert place()["client"].created == 2
-    assert set(MatchDecision.objects.values_list("reason", flat=True)) == {"pulled"}
