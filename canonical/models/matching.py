@@ -69,9 +69,7 @@ class MatchKey(models.Model):
     of common values.
     """
 
-    # A view holds a key once: (view, key) is the row's identity, and its primary key is the index a view's keys
-    # are rewritten or moved through. No surrogate id: a serial and its index per key row would cost every write.
-    pk = models.CompositePrimaryKey("record_id", "key")
+    id = models.BigAutoField(primary_key=True)
     entity_type = models.CharField(max_length=32)
     key = models.CharField(max_length=300)
     record_id = models.UUIDField(help_text="the match view (its source record)")
@@ -81,6 +79,7 @@ class MatchKey(models.Model):
         indexes = [
             models.Index(fields=["entity_type", "key"], include=["record_id", "golden_record_id"],
                          name="matchkey_lookup"),
+            models.Index(fields=["record_id"], name="matchkey_record"),
         ]
 
     def __str__(self) -> str:

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('canonical', '0019_unindexed_leading_columns'),
+        ('canonical', '0018_unindexed_leading_columns'),
         ('connectors', '0009_delivery_due'),
     ]
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('canonical', '0018_match_key_identity'),
+        ('canonical', '0017_landed_views'),
     ]
 
     operations = [
