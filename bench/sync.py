@@ -678,14 +678,14 @@ class Driver:
             "unsequenced": any_.format("SELECT 1 FROM canonical_changeevent WHERE position IS NULL"),
             "last_position": "SELECT coalesce(max(position), 0) FROM canonical_changeevent",
             "relayed": "SELECT coalesce(max(position), 0) FROM connectors_relaycursor",
-            "pending": any_.format("SELECT 1 FROM connectors_delivery WHERE status = 'pending'"),
+            "pending": any_.format("SELECT 1 FROM connectors_delivery WHERE status IN ('pending', 'held')"),
             "unplaced": any_.format("SELECT 1 FROM canonical_sourcerecord WHERE golden_record_id IS NULL "
                                     "AND NOT is_deleted"),
         }
         if full:
             queries.update({
                 "unsequenced": "SELECT count(*) FROM canonical_changeevent WHERE position IS NULL",
-                "pending": "SELECT count(*) FROM connectors_delivery WHERE status = 'pending'",
+                "pending": "SELECT count(*) FROM connectors_delivery WHERE status IN ('pending', 'held')",
                 "unplaced": "SELECT count(*) FROM canonical_sourcerecord WHERE golden_record_id IS NULL "
                             "AND NOT is_deleted",
                 "delivered": "SELECT count(*) FROM connectors_delivery WHERE status = 'delivered'",

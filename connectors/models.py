@@ -135,6 +135,7 @@ class Subscription(models.Model):
 
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", "Pending"
+    HELD = "held", "Held until the platform is first read"
     DELIVERED = "delivered", "Delivered"
     SUPERSEDED = "superseded", "Superseded by a newer version"
     DEAD = "dead", "Dead letter"
@@ -171,6 +172,8 @@ class Delivery(models.Model):
             # A drain's next batch: one subscription's pending deliveries, oldest due first.
             models.Index(fields=["subscription", "next_attempt_at"], name="delivery_due",
                          condition=models.Q(status="pending")),
+            # Released, per subscription, when its platform's first read ends (most of the time there are none).
+            models.Index(fields=["subscription"], name="delivery_held", condition=models.Q(status="held")),
         ]
 
     def __str__(self) -> str:

@@ -51,6 +51,7 @@ from connectors.base import Connector, Page
 from connectors.errors import ConnectorError
 from connectors.models import RunStatus, Stream, SyncRun
 from connectors.registry import connector_class
+from connectors.services.holds import first_read_ended
 from connectors.services.relay import outbound_relay_on_commit
 from hub import correlation
 
@@ -302,5 +303,7 @@ def _finish(run: SyncRun, stream: Stream, status: str, error: str) -> None:
                                              errors=F("errors") + (1 if error else 0))
     updates: Mapping[str, object] = {"last_error": error[:4000]}
     if status == RunStatus.SUCCEEDED:
+        if stream.last_success_at is None and first_read_ended(stream=stream, at=now):
+            outbound_relay_on_commit()  # what it held is due: the relay sets drains going
         updates = {**updates, "last_success_at": now}
     Stream.objects.filter(pk=stream.pk).update(**updates)

@@ -25,7 +25,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, F, Max, OuterRef, QuerySet
+from django.db.models import F, Max, QuerySet
 from django.utils import timezone
 
 from canonical.models import ChangeEvent, SourceRecord
@@ -35,8 +35,9 @@ from canonical.services.changes import change_events_sequence
 from canonical.services.recompute import source_records_attach
 from connectors.base import Connector, Upsert, WriteResult
 from connectors.errors import ConnectorError, RateLimited, Retryable
-from connectors.models import Delivery, DeliveryStatus, Direction, RelayCursor, Stream, Subscription
+from connectors.models import Delivery, DeliveryStatus, RelayCursor, Subscription
 from connectors.services.breaker import breaker_admit, breaker_watch, systems_held
+from connectors.services.holds import object_unread, relay_lock, subscriptions_unread
 from connectors.services.inbound import connector_for
 from connectors.services.relay import outbound_relay_on_commit
 from hub import correlation
@@ -90,10 +91,9 @@ def _same(held: Any, sent: Any) -> bool:
     return (held in (None, "") and sent in (None, "")) or str(held) == str(sent)
 
 
-def _platform_ids(subscription: Subscription, deliveries: Sequence[Delivery], connector: Connector) -> dict[Any, str]:
-    """Per record, the platform's own id of its copy when that copy does not carry the hub's id (the platform
-    created it): the write then updates it by that id and stamps the hub's id. A record left out is written by
-    the hub's id. The copies of the whole batch are read in one query."""
+def _copies(subscription: Subscription, deliveries: Sequence[Delivery]) -> dict[Any, list[tuple[str, Mapping]]]:
+    """Per record, the (platform id, payload) of the live copies the subscribing system holds, oldest first: the
+    copies of the whole batch in one query."""
     copies: dict[Any, list[tuple[str, Mapping[str, Any]]]] = defaultdict(list)
     rows = SourceRecord.objects.filter(
         system_id=subscription.system_id, entity_type=subscription.entity_type,
@@ -101,6 +101,14 @@ def _platform_ids(subscription: Subscription, deliveries: Sequence[Delivery], co
     ).order_by("first_seen_at", "external_id").values_list("golden_record_id", "external_id", "payload")
     for golden_pk, external_id, payload in rows:
         copies[golden_pk].append((external_id, payload))
+    return copies
+
+
+def _platform_ids(deliveries: Sequence[Delivery], copies: Mapping[Any, Sequence[tuple[str, Mapping]]],
+                  connector: Connector) -> dict[Any, str]:
+    """Per record, the platform's own id of its copy when that copy does not carry the hub's id (the platform
+    created it): the write then updates it by that id and stamps the hub's id. A record left out is written by
+    the hub's id."""
     ids = {}
     for delivery in deliveries:
         held = copies.get(delivery.record_id)
@@ -116,20 +124,26 @@ def outbox_relay(*, limit: int = 1000) -> int:
     relay that ran before) is left as it is and not counted."""
     change_events_sequence()
     with transaction.atomic():
-        cursor, _ = RelayCursor.objects.select_for_update().get_or_create(name="outbound")
+        cursor = relay_lock()
         events = list(ChangeEvent.objects.filter(position__gt=cursor.position).order_by("position")[:limit])
         if not events:
             return 0
         subscriptions = list(Subscription.objects.filter(enabled=True, system__enabled=True))
         held = _copies_held(subscriptions, events)
+        unread = subscriptions_unread()  # read under the cursor's lock (see connectors.services.holds)
         now = timezone.now()
         relayed_under = correlation.get() or ""
-        deliveries = [
-            Delivery(change=event, subscription=subscription, record_id=event.record_id, version=event.version,
-                     next_attempt_at=now, correlation_id=event.correlation_id or relayed_under)
-            for event in events for subscription in subscriptions
-            if _wanted(subscription, event, held.get((subscription.system_id, event.entity_type, event.record_id), []))
-        ]
+        deliveries = []
+        for event in events:
+            for subscription in subscriptions:
+                copies = held.get((subscription.system_id, event.entity_type, event.record_id), [])
+                if not _wanted(subscription, event, copies):
+                    continue
+                # Into an object not read through yet, only an update of a copy the platform holds goes out now.
+                status = DeliveryStatus.HELD if subscription.pk in unread and not copies else DeliveryStatus.PENDING
+                deliveries.append(Delivery(
+                    change=event, subscription=subscription, record_id=event.record_id, version=event.version,
+                    status=status, next_attempt_at=now, correlation_id=event.correlation_id or relayed_under))
         created = _deliveries_create(deliveries)
         cursor.position = events[-1].position
         cursor.save()
@@ -148,8 +162,7 @@ def deliveries_due(*, limit: int = 100) -> list[str]:
     """Pending deliveries whose time has come, oldest first; none for a system whose breaker holds it, but
     the oldest one of a system whose breaker is ready to probe (one probe, not a stampede)."""
     now = timezone.now()
-    due = (Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-           .exclude(subscription_id__in=_subscriptions_unread()).order_by("next_attempt_at"))
+    due = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now).order_by("next_attempt_at")
     held, probe_due = systems_held(now)
     ids = list(due.exclude(subscription__system_id__in=held).values_list("pk", flat=True)[:limit])
     for system_id in probe_due:
@@ -169,36 +182,15 @@ def _fields(subscription: Subscription, data: Mapping[str, Any]) -> dict[str, An
     return {k: data.get(k) for k in wanted}
 
 
-def _subscriptions_unread() -> list[Any]:
-    """Subscriptions into an object the hub has not finished reading once (see _attempt_conditions): not due
-    yet, so that they neither come back at every relay nor hold up deliveries into platforms already read."""
-    unread = Stream.objects.filter(direction=Direction.INBOUND, enabled=True, last_success_at__isnull=True)
-    return list(Subscription.objects.filter(
-        Exists(unread.filter(system_id=OuterRef("system_id"), object_type=OuterRef("object_type"))))
-        .values_list("pk", flat=True))
-
-
-def _not_read_yet(system_id: object, object_type: str) -> bool:
-    """The system has an inbound stream of this object that has never finished a pull."""
-    return Stream.objects.filter(system_id=system_id, object_type=object_type, direction=Direction.INBOUND,
-                                 enabled=True, last_success_at__isnull=True).exists()
-
-
 def _attempt_conditions(delivery_id: str) -> _Conditions | None:
     """Bind the delivery's correlation id and pass its system's breaker; None when it is not to be tried now
     (not pending or not due any more, or held by the breaker: then no attempt is spent)."""
     target = (Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING,
                                       next_attempt_at__lte=timezone.now())
-              .values_list("subscription__system_id", "subscription__object_type", "correlation_id").first())
+              .values_list("subscription__system_id", "correlation_id").first())
     if target is None:
         return None
-    system_id, object_type, correlation_id = target
-    if _not_read_yet(system_id, object_type):
-        # Writing into a platform the hub has not read yet would create a second copy of every record the
-        # platform already holds but the hub has not seen: wait (still due, no attempt spent) for the first pull
-        # of that object to finish; the relay offers it again on its next run.
-        logger.info("delivery held until the platform's first pull", extra={"delivery": delivery_id})
-        return None
+    system_id, correlation_id = target
     with contextlib.ExitStack() as conditions:
         conditions.enter_context(correlation.bind(correlation_id or correlation.get()))
         admission = breaker_admit(system_id=system_id)
@@ -304,7 +296,7 @@ def _unsuperseded(subscription: Subscription, batch: Sequence[Delivery]) -> list
     records = {d.record_id for d in batch}
     newest = dict(Delivery.objects.filter(
         subscription_id=subscription.pk, record_id__any=list(records),
-        status__in=[DeliveryStatus.PENDING, DeliveryStatus.DELIVERED],
+        status__in=[DeliveryStatus.PENDING, DeliveryStatus.HELD, DeliveryStatus.DELIVERED],
     ).order_by().values("record_id").annotate(newest=Max("version")).values_list("record_id", "newest"))
     model = model_for(subscription.entity_type)
     current = dict(model.objects.filter(pk__any=list(records)).values_list("pk", "version"))
@@ -320,8 +312,19 @@ def _unsuperseded(subscription: Subscription, batch: Sequence[Delivery]) -> list
 def _deliver(subscription: Subscription, live: Sequence[Delivery]) -> None:
     """One write of the deliveries to the platform; each settles in memory by its own result (the caller saves
     them), and the ids the platform gave are written back to the crosswalk."""
+    copies = _copies(subscription, live)
+    if any(d.record_id not in copies for d in live) and object_unread(system_id=subscription.system_id,
+                                                                      object_type=subscription.object_type):
+        # The relay held these while the platform was unread; one made due since (a replay, a copy gone) waits
+        # again, no attempt spent: it would create a record the platform may hold unread.
+        for delivery in live:
+            if delivery.record_id not in copies:
+                delivery.status = DeliveryStatus.HELD
+        live = [d for d in live if d.record_id in copies]
+        if not live:
+            return
     connector = connector_for(subscription.system)
-    platform_ids = _platform_ids(subscription, live, connector)
+    platform_ids = _platform_ids(live, copies, connector)
     upserts = [Upsert(object_type=subscription.object_type, hub_id=d.change.golden_id,
                       fields=_fields(subscription, d.change.data), external_id=platform_ids.get(d.record_id))
                for d in live]

@@ -105,7 +105,7 @@ def sync_failure_tasks_sync() -> dict[str, int]:
         opened += made
     for task in (StewardTask.objects.filter(kind=TaskKind.SYNC_FAILURE, status__in=ACTIVE_STATUSES,
                                             cause_key__startswith="delivery:")
-                 .exclude(delivery__status__in=[DeliveryStatus.DEAD, DeliveryStatus.PENDING])
+                 .exclude(delivery__status__in=[DeliveryStatus.DEAD, DeliveryStatus.PENDING, DeliveryStatus.HELD])
                  .select_related("delivery")):
         delivered = task.delivery is not None and task.delivery.status == DeliveryStatus.DELIVERED
         resolved += steward_task_cause_gone(

@@ -27,10 +27,11 @@ class Command(BaseCommand):
             )
         self.stdout.write("")
         self.stdout.write(f"{'system':20} {'circuit':10} {'failures':>8} {'next probe':>10} {'pending':>8} "
-                          f"{'dead':>6}  last error")
+                          f"{'held':>6} {'dead':>6}  last error")
         systems = ConnectedSystem.objects.select_related("circuit_breaker").annotate(
             pending=Count("subscriptions__deliveries",
                           filter=Q(subscriptions__deliveries__status=DeliveryStatus.PENDING)),
+            held=Count("subscriptions__deliveries", filter=Q(subscriptions__deliveries__status=DeliveryStatus.HELD)),
             dead=Count("subscriptions__deliveries", filter=Q(subscriptions__deliveries__status=DeliveryStatus.DEAD)),
         )
         for system in systems:
@@ -42,5 +43,5 @@ class Command(BaseCommand):
                      if breaker and breaker.next_probe_at and breaker.state != BreakerState.CLOSED else "-")
             self.stdout.write(
                 f"{system.key:20} {state:10} {breaker.consecutive_failures if breaker else 0:>8} {probe:>10} "
-                f"{system.pending:>8} {system.dead:>6}  {(breaker.last_error if breaker else '')[:80]}"
+                f"{system.pending:>8} {system.held:>6} {system.dead:>6}  {(breaker.last_error if breaker else '')[:80]}"
             )

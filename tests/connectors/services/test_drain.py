@@ -91,4 +91,4 @@ def test_nothing_is_drained_into_a_platform_the_hub_has_not_read_once(salesforce
     assert subscriptions_due() == []
     assert deliveries_drain(subscription_id=subscription.pk) == 0
     assert emulator.requests_to("PATCH", COMPOSITE) == []
-    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.PENDING}
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.HELD}
