@@ -549,12 +549,14 @@ def match_lock_key(entity_type: str) -> int:
     return int.from_bytes(hashlib.sha256(f"match:{entity_type}".encode()).digest()[:8], "big", signed=True)
 
 
-def source_record_match(*, source_record: SourceRecord, reason: str = "matched on arrival") -> MatchDecision | None:
+def source_record_match(*, source_record: SourceRecord, reason: str = "matched on arrival",
+                        unplaced_only: bool = False) -> MatchDecision | None:
     """Find the golden record a newly staged source record belongs to, or make it one.
 
     Above the match threshold (or on a deterministic rule) it joins the best candidate; in the grey zone
     it becomes a new golden record and a potential match is opened for stewards; below, a new golden
-    record. A source already attached is only re-indexed and its golden record recomputed.
+    record. A source already attached is only re-indexed and its golden record recomputed; with
+    ``unplaced_only``, left as it is (it was placed since the caller read it).
     Returns the decision (None when the record was already attached).
     """
     if source_record.entity_type == RevenueEvent.ENTITY_TYPE:
@@ -567,6 +569,8 @@ def source_record_match(*, source_record: SourceRecord, reason: str = "matched o
         if matcher is not None:
             match_lock_acquire(entity_types=[source_record.entity_type])
         source = SourceRecord.objects.select_for_update().get(pk=source_record.pk)
+        if unplaced_only and source.golden_record_id is not None:
+            return None
         if matcher is None:
             if source.golden_record_id is None:
                 golden = golden_record_create(entity_type=source.entity_type, source_records=[source], reason=reason)
@@ -595,16 +599,20 @@ def source_record_match(*, source_record: SourceRecord, reason: str = "matched o
 
 def parked_sources_match(*, system_id: Any, reason: str = "matched after what it refers to arrived") -> int:
     """Match again the staged source records that could not become golden records yet (typically a child
-    whose required parent had not arrived). Returns how many found their place; the rest stay parked."""
+    whose required parent had not arrived). Returns how many found their place; the rest stay parked.
+
+    One placed since it was read here (a bulk load's landed record, in the chunk another run was placing: its
+    match waited for that chunk's lock) is left as it is: recomputing its golden record, one at a time, cost a run
+    minutes while another placed a load."""
     placed = 0
     parked = SourceRecord.objects.filter(system_id=system_id, golden_record_id__isnull=True, is_deleted=False)
     for source in parked.order_by("first_seen_at").iterator(chunk_size=500):
         try:
             with transaction.atomic():
-                source_record_match(source_record=source, reason=reason)
+                decided = source_record_match(source_record=source, reason=reason, unplaced_only=True)
         except ValidationError:
             continue
-        placed += 1
+        placed += decided is not None or source.entity_type == RevenueEvent.ENTITY_TYPE
     return placed
 
 

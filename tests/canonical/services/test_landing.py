@@ -226,3 +226,42 @@ def test_a_record_refused_for_want_of_a_copy_placed_in_a_later_chunk_is_placed_b
     assert (placed.placed, placed.created, placed.attached, placed.refused) == (2, 1, 1, 0)
     assert set(SourceRecord.objects.values_list("golden_record_id", flat=True)) == {golden.pk}
     assert golden.legal_name == "Fabrikam Ltd"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_parked_look_waits_for_a_chunk_being_placed_and_leaves_what_it_placed_as_it_is(systems):
+    import threading
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from canonical.services.matching import match_lock_acquire, parked_sources_match
+
+    land(systems["salesforce"], [client("salesforce", "001A", legal_name="Northwind Analytics Ltd"),
+                                 client("salesforce", "001B", legal_name="Contoso Consulting GmbH", country="DE")])
+    holding, looking = threading.Event(), threading.Event()
+
+    def placer():  # another run placing the load: it holds the type's lock for its chunk
+        try:
+            with transaction.atomic():
+                match_lock_acquire(entity_types=["client"])
+                holding.set()
+                looking.wait(10)
+                landed_sources_place(entity_type="client", reason="pulled")
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=placer)
+    thread.start()
+    holding.wait(10)
+    looking.set()
+    # a run's look for parked records of the same platform starts while the chunk is being placed
+    with CaptureQueriesContext(connection) as queries:
+        found = parked_sources_match(system_id=systems["salesforce"].pk)
+    thread.join()
+
+    # it waited for the chunk, found both placed, and wrote nothing (no recompute of what was just placed)
+    assert found == 0 and Client.objects.count() == 2
+    assert not SourceRecord.objects.filter(golden_record_id__isnull=True).exists()
+    writes = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT"))]
+    assert writes == []

@@ -96,7 +96,8 @@ def test_an_update_of_a_copy_the_unread_platform_holds_goes_out_at_once_and_a_ne
                                    payload={"id": "1"}, source_modified_at=at).source_record
     source_record_match(source_record=erp_copy)
     crm_copy = source_record_stage(system=system, object_type="Account", external_id=crm_id, entity_type="client",
-                                   attributes=crm_values, payload=dict(crm_account), source_modified_at=at).source_record
+                                   attributes=crm_values, payload=dict(crm_account),
+                                   source_modified_at=at).source_record
     shared = Client.objects.get(pk=erp_copy.golden_record_id)
     source_record_attach(source_record=crm_copy, record=shared, reason="placed by the first pull")
     # and a client only the ERP holds so far (the CRM may hold it, unread)
