@@ -24,6 +24,8 @@ class Change:
     payload: Mapping[str, Any]
     modified_at: datetime | None = None
     deleted: bool = False
+    # The hub's id the record carries in the platform's external-id field (the hub wrote it there), if any.
+    hub_id: str | None = None
 
 
 @dataclass(frozen=True)

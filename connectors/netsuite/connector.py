@@ -192,7 +192,8 @@ class NetSuiteConnector(Connector):
                 modified: datetime | None) -> Change:
         payload = {k: v for k, v in record.items() if k != "links"}
         return Change(object_type=object_type, external_id=str(record_id), entity_type=entity_type,
-                      attributes=mapping.INBOUND[object_type](payload), payload=payload, modified_at=modified)
+                      attributes=mapping.INBOUND[object_type](payload), payload=payload, modified_at=modified,
+                      hub_id=payload.get("externalId") or None)
 
     def parse_record(self, object_type: str, record: Mapping[str, Any]) -> Change:
         """A record as the record service returns it (``id``, ``lastModifiedDate`` in ISO form)."""

@@ -104,7 +104,8 @@ class SalesforceConnector(Connector):
             raise MalformedResponse(f"{object_type} record without a usable Id/SystemModstamp: {exc}") from None
         return Change(object_type=object_type, external_id=record_id, entity_type=self.objects[object_type],
                       attributes=mapping.to_canonical(object_type, payload), payload=payload,
-                      modified_at=modified_at, deleted=bool(payload.get("IsDeleted")))
+                      modified_at=modified_at, deleted=bool(payload.get("IsDeleted")),
+                      hub_id=payload.get(self.external_id_field) or None)
 
     def read_deleted(self, object_type: str, cursor: str | None) -> Iterator[Page]:
         """One page: the deletions from the cursor (or the last 15 days) up to Salesforce's latestDateCovered."""

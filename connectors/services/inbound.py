@@ -21,10 +21,12 @@ from django.db.models import F
 from django.utils import timezone
 from psycopg.errors import DeadlockDetected
 
-from canonical.models import ConnectedSystem, SourceRecord
+from canonical.models import ConnectedSystem, RevenueEvent, SourceRecord
+from canonical.registry import model_for
 from canonical.services.arrivals import (
     Arrival,
     arrivals_changing,
+    match_views_write,
     source_records_match,
     source_records_prepare,
     source_records_stage,
@@ -47,9 +49,10 @@ from canonical.services.matching import (
     parked_sources_match,
     source_record_match,
 )
+from canonical.services.recompute import source_records_attach
 from connectors.base import Connector, Page
 from connectors.errors import ConnectorError
-from connectors.models import RunStatus, Stream, SyncRun
+from connectors.models import Delivery, RunStatus, Stream, SyncRun
 from connectors.registry import connector_class
 from connectors.services.holds import first_read_ended
 from connectors.services.relay import outbound_relay_on_commit
@@ -125,6 +128,7 @@ def _page_apply(stream: Stream, page: Page, run: SyncRun, *, deletions: bool, ad
     counts = PageCounts(received=len(page.changes))
     one_at_a_time = deletions or any(change.deleted for change in page.changes)
     arrivals = [] if one_at_a_time else _arrivals(page)
+    hub_ids = {(c.object_type, c.external_id): c.hub_id for c in page.changes if c.hub_id}
     known: dict[tuple[str, str], Any] = {}
     if arrivals:
         # Records whose payload the hub holds already change nothing (an overlap window read again, the hub's
@@ -138,7 +142,7 @@ def _page_apply(stream: Stream, page: Page, run: SyncRun, *, deletions: bool, ad
             match_lock_acquire(entity_types=[c.entity_type for c in page.changes if not (deletions or c.deleted)])
             _apply_one_at_a_time(stream, page, counts, deletions=deletions)
         elif arrivals:
-            _apply_in_bulk(stream, arrivals, counts, known=known, land=land)
+            _apply_in_bulk(stream, arrivals, counts, known=known, land=land, hub_ids=hub_ids)
         if advance_cursor:
             field = "deleted_cursor" if deletions else "cursor"
             Stream.objects.filter(pk=stream.pk).update(**{field: page.cursor})
@@ -161,7 +165,8 @@ def _arrivals(page: Page) -> list[Arrival]:
 
 
 def _apply_in_bulk(stream: Stream, arrivals: Sequence[Arrival], counts: PageCounts, *,
-                   known: Mapping[tuple[str, str], Any], land: bool = False) -> None:
+                   known: Mapping[tuple[str, str], Any], land: bool = False,
+                   hub_ids: Mapping[tuple[str, str], str] | None = None) -> None:
     """Stage the page in bulk, then match what is new or changed, in page order. An attached copy whose
     attributes are as they were (only its payload changed: the hub's own write read back, say) keeps its match
     view and its golden record as they are.
@@ -178,6 +183,8 @@ def _apply_in_bulk(stream: Stream, arrivals: Sequence[Arrival], counts: PageCoun
     counts.created += sum(s.created for s in changed)
     counts.updated += sum(not s.created for s in changed)
     to_match = [s.source_record for s in changed if s.attributes_changed or s.source_record.golden_record_id is None]
+    if hub_ids:
+        to_match = _hub_written_attach(stream, to_match, hub_ids, reason)
     if land:
         others = source_records_land(sources=to_match)
         counts.landed += len(to_match) - len(others)
@@ -190,6 +197,43 @@ def _apply_in_bulk(stream: Stream, arrivals: Sequence[Arrival], counts: PageCoun
     for source, placement in zip(to_match, placements, strict=True):
         if placement.error is not None:
             _parked(counts, source, placement.error)
+
+
+def _hub_written_attach(stream: Stream, sources: Sequence[SourceRecord], hub_ids: Mapping[tuple[str, str], str],
+                        reason: str) -> list[SourceRecord]:
+    """Attach the records new to the crosswalk that carry the hub's id of a golden record the hub has delivered to
+    this platform to that golden record, unmatched; returns the others, to match.
+
+    Such a record is the hub's own write, read before the write was recorded in the crosswalk (a pull reading the
+    platform between the write and its commit): it is the golden record's copy by the platform's own key, where
+    matching it might find another golden record it resembles more (the hub's record then counted as another's,
+    and the golden record it was written for as missing). A hub id the hub never delivered here (one stamped by
+    another installation, say) proves nothing: that record is matched."""
+    wanted = {s.pk: hub_ids.get((s.object_type, s.external_id)) for s in sources
+              if s.golden_record_id is None and s.entity_type != RevenueEvent.ENTITY_TYPE}  # a fact: recorded as such
+    wanted = {pk: hub_id for pk, hub_id in wanted.items() if hub_id}
+    if not wanted:
+        return list(sources)
+    by_type: dict[str, list[SourceRecord]] = {}
+    for source in sources:
+        if source.pk in wanted:
+            by_type.setdefault(source.entity_type, []).append(source)
+    attached: set[Any] = set()
+    for entity_type, group in by_type.items():
+        goldens = dict(model_for(entity_type).objects.filter(
+            golden_id__in={wanted[s.pk] for s in group}, merged_into__isnull=True).values_list("golden_id", "pk"))
+        sent = set(Delivery.objects.filter(subscription__system_id=stream.system_id,
+                                           record_id__any=list(goldens.values())).values_list("record_id", flat=True))
+        pairs = [(s, goldens[wanted[s.pk]]) for s in group if goldens.get(wanted[s.pk]) in sent]
+        if not pairs:
+            continue
+        result = source_records_attach(pairs=pairs, entity_type=entity_type, reason=f"{reason}: carries the hub's id")
+        placed = [s for s, pk in pairs if pk not in result.errors]
+        match_views_write(sources=placed)
+        attached.update(s.pk for s in placed)
+        if any(result.values()):
+            outbound_relay_on_commit()
+    return [s for s in sources if s.pk not in attached]
 
 
 def _apply_one_at_a_time(stream: Stream, page: Page, counts: PageCounts, *, deletions: bool) -> None:
