@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
@@ -66,9 +66,10 @@ class Emulator:
     # -- control surface -------------------------------------------------------------------------------------
 
     def now(self) -> datetime:
-        """The emulator's clock: wall time in whole seconds, strictly after every timestamp it has handed out."""
+        """The emulator's clock: wall time in whole seconds, as NetSuite stamps records (all the edits of one second
+        share its stamp), never before the latest stamp the store holds (a seeded store's may run ahead)."""
         with self._lock:
-            self._last = max(datetime.now(UTC).replace(microsecond=0), self._last + timedelta(seconds=1))
+            self._last = max(datetime.now(UTC).replace(microsecond=0), self._last)
             return self._last
 
     def touch(self, record_type: str, record_id: str, **field_changes: Any) -> dict[str, Any]:
