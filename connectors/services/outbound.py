@@ -25,7 +25,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Max, QuerySet
+from django.db.models import F, Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from canonical.models import ChangeEvent, SourceRecord
@@ -48,7 +48,6 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 BATCH_SIZE = 200  # Salesforce's composite collections take 200 records a request
 DRAIN_BUDGET_S = 10.0  # a drain hands its worker back (and is enqueued again) after this long
-DRAIN_PROBE = 2000  # due deliveries looked at to tell which subscriptions have any
 BACKOFF_BASE_S = 10.0
 BACKOFF_CAP_S = 1800.0
 DELIVERED_OPERATIONS = ("created", "updated")
@@ -281,9 +280,16 @@ def _attempt(locked: list[Delivery]) -> list[Delivery]:
 
 
 def subscriptions_due() -> list[Any]:
-    """The subscriptions with deliveries to send now (as deliveries_due would offer them), oldest due first."""
-    return list(dict.fromkeys(Delivery.objects.filter(pk__in=deliveries_due(limit=DRAIN_PROBE))
-                              .order_by("next_attempt_at").values_list("subscription_id", flat=True)))
+    """The subscriptions with deliveries to send now (as deliveries_due would offer them: none into a system its
+    breaker holds, unless its probe is due), the one whose oldest is due first first. One probe of the due index
+    per subscription, however many deliveries wait (it runs after every relay and every drain)."""
+    now = timezone.now()
+    held, probe_due = systems_held(now)
+    oldest = (Delivery.objects.filter(subscription_id=OuterRef("pk"), status=DeliveryStatus.PENDING,
+                                      next_attempt_at__lte=now)
+              .order_by("next_attempt_at").values("next_attempt_at")[:1])
+    return list(Subscription.objects.annotate(due=Subquery(oldest)).filter(due__isnull=False)
+                .exclude(system_id__in=held - probe_due).order_by("due").values_list("pk", flat=True))
 
 
 def _unsuperseded(subscription: Subscription, batch: Sequence[Delivery]) -> list[Delivery]:

@@ -92,3 +92,20 @@ def test_nothing_is_drained_into_a_platform_the_hub_has_not_read_once(salesforce
     assert deliveries_drain(subscription_id=subscription.pk) == 0
     assert emulator.requests_to("PATCH", COMPOSITE) == []
     assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.HELD}
+
+
+def test_a_subscription_is_offered_to_drains_while_its_breaker_holds_only_once_its_probe_is_due(salesforce_target):
+    _, system, _ = salesforce_target
+    erp_clients(3)
+    outbox_relay()
+    subscription = Subscription.objects.get(system=system)
+    breaker = CircuitBreaker.objects.create(system=system, state=BreakerState.OPEN, consecutive_failures=3, trips=1,
+                                            opened_at=now(), next_probe_at=now() + dt.timedelta(minutes=5))
+    while_open = subscriptions_due()
+    breaker.next_probe_at = now() - dt.timedelta(seconds=1)
+    breaker.save()
+    probe_due = subscriptions_due()
+    Delivery.objects.update(next_attempt_at=now() + dt.timedelta(minutes=1))
+    none_due = subscriptions_due()
+
+    assert (while_open, probe_due, none_due) == ([], [subscription.pk], [])
