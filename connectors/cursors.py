@@ -1,4 +1,4 @@
-"""Time cursors that look back for late commits now and then, not at every pull.
+"""Time cursors that look back for late commits now and then, not at every pull, and never hold a pull up.
 
 A platform stamps a record when its transaction starts; the record becomes readable when it commits, up to
 ``overlap`` later. A pull reading from its high-water mark would miss a record stamped below the mark that
@@ -9,7 +9,12 @@ Now most reads start at the high-water mark (its second included: stamps are coa
 at most once every ``every`` seconds of the hub's clock, from ``overlap`` before the mark as it was when the
 previous sweep started. Nothing committed late is missed: the first sweep to start after such a record
 committed starts from a mark read before the commit, so below the record's stamp (committed within ``overlap``
-of it). A record is read about ``(overlap + every) / every`` times instead of once per pull.
+of it). A first, full read counts as a sweep started when it started: what commits after that is stamped at
+most ``overlap`` before it. A record is read about ``(overlap + every) / every`` times instead of once per pull.
+
+A sweep may read many pages (after a bulk load, minutes of the hub's own writes read back): between two of its
+pages the read takes the delta from the mark again, so a change made meanwhile waits for one page of the sweep,
+not for the whole of it. The sweep is recorded as done only with its last page: a read cut short sweeps again.
 
 A read from the mark takes the mark's own second again (a record stamped in it may have committed after the read
 that set the mark), but only while that second is recent: once ``settle`` has passed on the hub's clock since a
@@ -17,15 +22,17 @@ read first had that mark, a record of it not read yet committed that long after 
 any late commit is. A quiet stream then reads from after its mark: it does not read the last second's records
 again at every pull (after a bulk write, a thousand records a pull).
 
-The cursor text is ``<mark>`` (after a first, full read: no sweep yet, so the next read sweeps) or
+The cursor text is ``<mark>`` (a cursor of before sweeps were recorded: the next read sweeps) or
 ``<mark>|<mark when the last sweep started>|<when it started>[|<when a read first had this mark>]``, ISO-8601 each.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+
+from connectors.base import Change, Page
 
 DEFAULT_SWEEP_S = 60  # a connector's ``sweep_s``: how often a read looks back for late commits
 DEFAULT_SETTLE_S = 3  # a connector's ``settle_s``: how long the mark's second is read again (see the module)
@@ -67,19 +74,27 @@ class TimeCursor:
         stamps = (self.high, self.swept_from, self.swept_at, *((self.high_seen_at,) if self.high_seen_at else ()))
         return "|".join(iso(t) for t in stamps)
 
-    def read_from(self, *, now: datetime, overlap: timedelta, every: timedelta,
-                  settle: timedelta | None = None) -> tuple[Start, TimeCursor]:
-        """Where a read starting now begins, and the cursor its pages carry (with its high mark moved as they are
-        read): a sweep records itself, a read from the mark keeps the last sweep. With ``settle``, a read from a
-        mark a read first had ``settle`` ago or more starts after the mark's second (see the module)."""
-        if self.high is None:
-            return Start(None), self
-        if self.swept_at is not None and self.swept_from is not None and now - self.swept_at < every:
-            settled = settle is not None and self.high_seen_at is not None and now - self.high_seen_at >= settle
-            return Start(self.high, after=settled), self
-        # The sweep's time to the second (earlier, so never a sweep late).
-        swept_at = now.replace(microsecond=0)
-        return Start((self.swept_from or self.high) - overlap), replace(self, swept_from=self.high, swept_at=swept_at)
+    def delta_start(self, *, now: datetime, settle: timedelta | None = None) -> Start:
+        """Where a read of what changed since the mark begins: everything before a first read; the mark's second,
+        or (with ``settle``, a read having first had the mark ``settle`` ago or more) after it (see the module)."""
+        settled = settle is not None and self.high_seen_at is not None and now - self.high_seen_at >= settle
+        return Start(self.high, after=settled and self.high is not None)
+
+    def sweep_due(self, *, now: datetime, every: timedelta) -> bool:
+        return self.high is not None and (self.swept_at is None or now - self.swept_at >= every)
+
+    def sweep_start(self, overlap: timedelta) -> Start:
+        """Where a sweep starting now begins: the overlap before the mark as it was when the last one started (or
+        before the mark now, if earlier: a first read that started after the last stamp it read)."""
+        marks = [t for t in (self.swept_from, self.high) if t is not None]
+        if not marks:
+            raise ValueError("a cursor with no mark has nothing to sweep")
+        return Start(min(marks) - overlap)
+
+    def swept(self, *, mark: datetime | None, at: datetime) -> TimeCursor:
+        """This cursor with a sweep recorded: started when the mark was ``mark``, at ``at`` (kept to the second,
+        rounded down: never a sweep late)."""
+        return replace(self, swept_from=mark, swept_at=at.replace(microsecond=0))
 
     def moved(self, high: datetime | None, seen_at: datetime | None = None) -> TimeCursor:
         """This cursor with its high-water mark at ``high`` if that is later, read by a read whose records were
@@ -90,3 +105,53 @@ class TimeCursor:
         if seen_at is not None and seen_at.microsecond:
             seen_at = seen_at.replace(microsecond=0) + timedelta(seconds=1)
         return replace(self, high=high, high_seen_at=seen_at)
+
+
+#: Reads a platform from a Start, page by page: each page's changes, oldest first, and whether more follow.
+PageReader = Callable[[Start], Iterator[tuple[Sequence[Change], bool]]]
+
+
+@dataclass
+class TimeRead:
+    """One read of a stream by a time cursor: the delta from its mark and, when due, a sweep whose pages take
+    turns with deltas (see the module). ``read`` reads the platform from a Start; ``iso`` writes a stamp of the
+    cursor text; ``clock`` is the hub's clock."""
+
+    cursor: TimeCursor
+    read: PageReader
+    iso: Callable[[datetime], str]
+    clock: Callable[[], datetime]
+    overlap: timedelta
+    every: timedelta
+    settle: timedelta | None = None
+
+    def pages(self) -> Iterator[Page]:
+        now = self.clock()
+        if self.cursor.high is None:  # a first, full read: it counts as a sweep started now
+            self.cursor = self.cursor.swept(mark=now.replace(microsecond=0), at=now)
+            yield from self._delta(now, then_sweep=False)
+            return
+        due = self.cursor.sweep_due(now=now, every=self.every)
+        yield from self._delta(now, then_sweep=due)
+        if due:
+            yield from self._sweep()
+
+    def _delta(self, now: datetime, *, then_sweep: bool, quiet: bool = False) -> Iterator[Page]:
+        """The changes since the mark, moving it. ``quiet`` (between a sweep's pages): what is stamped after the
+        mark's second (the sweep reads that second again, and all before it), and no page when nothing changed."""
+        start = self.cursor.delta_start(now=now, settle=self.settle)
+        for changes, has_more in self.read(replace(start, after=start.at is not None) if quiet else start):
+            fetched = self.clock()  # every record of the page committed by now
+            for change in changes:
+                self.cursor = self.cursor.moved(change.modified_at, fetched)
+            if changes or not quiet:
+                yield Page(changes=changes, cursor=self.cursor.text(self.iso), has_more=has_more or then_sweep)
+
+    def _sweep(self) -> Iterator[Page]:
+        started, mark = self.clock(), self.cursor.high
+        for changes, has_more in self.read(self.cursor.sweep_start(self.overlap)):
+            if not has_more:  # done: recorded with its last page
+                self.cursor = self.cursor.swept(mark=mark, at=started)
+            yield Page(changes=changes, cursor=self.cursor.text(self.iso), has_more=has_more)
+            if has_more:
+                yield from self._delta(self.clock(), then_sweep=True, quiet=True)

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from connectors.base import Change, Connector, Page, Upsert, WriteResult
-from connectors.cursors import DEFAULT_SETTLE_S, DEFAULT_SWEEP_S, Start, TimeCursor
+from connectors.cursors import DEFAULT_SETTLE_S, DEFAULT_SWEEP_S, PageReader, Start, TimeCursor, TimeRead
 from connectors.errors import ConnectorError, RateLimited, Rejected
 from connectors.netsuite import mapping, reads
 from connectors.netsuite.client import NetSuiteClient
@@ -101,13 +101,13 @@ class NetSuiteConnector(Connector):
 
     # -- reading ---------------------------------------------------------------------------------------------
 
-    def _window(self, cursor: str | None) -> tuple[Start, TimeCursor]:
-        """Where a read from ``cursor`` starts, and the cursor its pages carry (see connectors.cursors)."""
+    def _time_read(self, cursor: str | None, read: PageReader) -> Iterator[Page]:
+        """The pages of a read from ``cursor`` (see connectors.cursors)."""
         try:
             held = TimeCursor.parse(cursor, parse_cursor)
         except ValueError:
             raise Rejected(f"cursor {cursor!r} is not an ISO-8601 datetime") from None
-        return held.read_from(now=self.clock(), overlap=self.overlap, every=self.sweep, settle=self.settle)
+        return TimeRead(held, read, datetime.isoformat, self.clock, self.overlap, self.sweep, self.settle).pages()
 
     def _pages(self, build: Callable[[datetime | None, int | None, bool], str], column: str, key: str,
                start: Start) -> Iterator[tuple[list[dict[str, str]], bool]]:
@@ -149,21 +149,20 @@ class NetSuiteConnector(Connector):
             raise ValueError(f"netsuite: cannot read {object_type!r}")
         entity_type = self.objects.get(object_type, "revenue_event")
         whole = reads.WHOLE.get(object_type)
-        start, held = self._window(cursor)
-        for items, has_more in self._pages(lambda since, after, past: self._query(object_type, since, after, past),
-                                           "lastmodified", "id", start):
-            fetched = self.clock()  # every record of the page committed by now
-            changes = []
-            stamps = [self._from_local(item["lastmodified"]) for item in items]
-            if whole:
-                records = [whole.record(item, str(item["id"]), modified.strftime(RECORD_TIME))
-                           for item, modified in zip(items, stamps, strict=True)]
-            else:
-                records = self._records(object_type, [item["id"] for item in items])
-            for item, record, modified in zip(items, records, stamps, strict=True):
-                held = held.moved(modified, fetched)
-                changes.append(self._change(object_type, entity_type, item["id"], record, modified))
-            yield Page(changes=changes, cursor=held.text(datetime.isoformat), has_more=has_more)
+
+        def read(start: Start) -> Iterator[tuple[list[Change], bool]]:
+            for items, has_more in self._pages(lambda since, after, past: self._query(object_type, since, after, past),
+                                               "lastmodified", "id", start):
+                stamps = [self._from_local(item["lastmodified"]) for item in items]
+                if whole:
+                    records = [whole.record(item, str(item["id"]), modified.strftime(RECORD_TIME))
+                               for item, modified in zip(items, stamps, strict=True)]
+                else:
+                    records = self._records(object_type, [item["id"] for item in items])
+                yield [self._change(object_type, entity_type, item["id"], record, modified)
+                       for item, record, modified in zip(items, records, stamps, strict=True)], has_more
+
+        yield from self._time_read(cursor, read)
 
     def _records(self, object_type: str, ids: Sequence[str]) -> list[dict[str, Any]]:
         """The page's records from the record service, up to ``concurrency`` requests in flight (in order); the
@@ -215,17 +214,13 @@ class NetSuiteConnector(Connector):
             clause = " AND ".join(where)  # constants and formatted datetimes only
             return f"SELECT recordid, type, TO_CHAR(deleteddate, {TO_CHAR}) AS deleted FROM DeletedRecord WHERE {clause} ORDER BY deleteddate, recordid"  # noqa: S608, E501
 
-        start, held = self._window(cursor)
-        for items, has_more in self._pages(build, "deleted", "recordid", start):
-            fetched = self.clock()
-            changes = []
-            for item in items:
-                deleted = self._from_local(item["deleted"])
-                held = held.moved(deleted, fetched)
-                changes.append(Change(object_type=object_type, external_id=str(item["recordid"]),
-                                      entity_type=entity_type, attributes={}, payload=dict(item),
-                                      modified_at=deleted, deleted=True))
-            yield Page(changes=changes, cursor=held.text(datetime.isoformat), has_more=has_more)
+        def read(start: Start) -> Iterator[tuple[list[Change], bool]]:
+            for items, has_more in self._pages(build, "deleted", "recordid", start):
+                yield [Change(object_type=object_type, external_id=str(item["recordid"]), entity_type=entity_type,
+                              attributes={}, payload=dict(item), modified_at=self._from_local(item["deleted"]),
+                              deleted=True) for item in items], has_more
+
+        yield from self._time_read(cursor, read)
 
     # -- writing ---------------------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from connectors.base import Change, Connector, Page, Upsert, WriteResult
-from connectors.cursors import DEFAULT_SETTLE_S, DEFAULT_SWEEP_S, TimeCursor
+from connectors.cursors import DEFAULT_SETTLE_S, DEFAULT_SWEEP_S, Start, TimeCursor, TimeRead
 from connectors.errors import ConnectorError, Rejected
 from connectors.salesforce import mapping
 from connectors.salesforce.client import (
@@ -77,23 +77,22 @@ class SalesforceConnector(Connector):
     # -- reading ----------------------------------------------------------------------------------------------
     def read_changes(self, object_type: str, cursor: str | None) -> Iterator[Page]:
         object_type = self._object(object_type)
-        start, held = TimeCursor.parse(cursor, _parse_cursor).read_from(now=self.clock(), overlap=self.overlap,
-                                                                        every=self.sweep, settle=self.settle)
-        where = f" WHERE SystemModstamp {'>' if start.after else '>='} {sf_datetime(start.at)}" if start.at else ""
-        # Built from constants and a formatted datetime only: nothing from a payload or a user reaches it.
-        soql = (f"SELECT {', '.join(mapping.FIELDS[object_type])} FROM {object_type}{where} "  # noqa: S608
-                "ORDER BY SystemModstamp, Id")
-        result = self.client.query(soql)
-        while True:
-            records, next_url = _batch(result)
-            changes = [self.parse_record(object_type, record) for record in records]
-            fetched = self.clock()  # every record of the query's snapshot committed by now
-            for change in changes:
-                held = held.moved(change.modified_at, fetched)
-            yield Page(changes=changes, cursor=held.text(_iso), has_more=next_url is not None)
-            if next_url is None:
-                return
-            result = self.client.query_more(next_url)
+        held = TimeCursor.parse(cursor, _parse_cursor)
+
+        def read(start: Start) -> Iterator[tuple[list[Change], bool]]:
+            where = f" WHERE SystemModstamp {'>' if start.after else '>='} {sf_datetime(start.at)}" if start.at else ""
+            # Built from constants and a formatted datetime only: nothing from a payload or a user reaches it.
+            soql = (f"SELECT {', '.join(mapping.FIELDS[object_type])} FROM {object_type}{where} "  # noqa: S608
+                    "ORDER BY SystemModstamp, Id")
+            result = self.client.query(soql)
+            while True:
+                records, next_url = _batch(result)
+                yield [self.parse_record(object_type, record) for record in records], next_url is not None
+                if next_url is None:
+                    return
+                result = self.client.query_more(next_url)
+
+        yield from TimeRead(held, read, _iso, self.clock, self.overlap, self.sweep, self.settle).pages()
 
     def parse_record(self, object_type: str, record: Mapping[str, Any]) -> Change:
         payload = {k: v for k, v in record.items() if k != "attributes"}

@@ -1,20 +1,63 @@
-"""Time cursors: reads start at the high-water mark, and sweep back for late commits at most once a period."""
+"""Time cursors: reads start at the high-water mark and sweep back for late commits at most once a period, a
+sweep's pages taking turns with deltas; nothing committed late is missed, whenever the pulls come and wherever
+a read is cut short."""
 
 import random
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connectors.cursors import Start, TimeCursor
+from connectors.base import Change
+from connectors.cursors import Start, TimeCursor, TimeRead
 
 T = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 OVERLAP, EVERY, SETTLE = timedelta(seconds=120), timedelta(seconds=60), timedelta(seconds=3)
 
 
-def read(cursor: TimeCursor, now: datetime) -> tuple[datetime | None, TimeCursor]:
-    start, cursor = cursor.read_from(now=now, overlap=OVERLAP, every=EVERY)
-    assert not start.after  # without settle, a read always takes the mark's second again
-    return start.at, cursor
+class Platform:
+    """Records stamped to the second when their transaction starts, readable once committed; read by keyset
+    pages of ``page`` records (stamp, id), each page a query of its own, ``per_page`` of the clock apart."""
+
+    def __init__(self, page: int = 5, per_page: float = 0.2) -> None:
+        self.now = T
+        self.records: dict[str, tuple[datetime, datetime]] = {}  # id -> (stamp, committed at)
+        self.page, self.per_page = page, timedelta(seconds=per_page)
+        self.queries: list[Start] = []
+        self.meanwhile: Callable[[], None] = lambda: None  # what others write while a page is read
+
+
+    def write(self, record_id: str, lag: float = 0.0) -> None:
+        stamp = self.now.replace(microsecond=0)
+        self.records[record_id] = (stamp, self.now + timedelta(seconds=lag))
+
+    def read(self, start: Start) -> Iterator[tuple[list[Change], bool]]:
+        self.queries.append(start)
+        key: tuple[datetime, str] | None = None
+        while True:
+            self.now += self.per_page
+            self.meanwhile()
+            rows = sorted((stamp, i) for i, (stamp, committed) in self.records.items() if committed <= self.now
+                          and (start.at is None or stamp > start.at or (stamp == start.at and not start.after))
+                          and (key is None or (stamp, i) > key))
+            page, more = rows[:self.page], len(rows) > self.page
+            yield [Change("Account", i, "client", {}, {}, modified_at=stamp) for stamp, i in page], more
+            if not more:
+                return
+            key = page[-1]
+
+    def pull(self, text: str, stop_after: int | None = None) -> tuple[str, list[list[str]]]:
+        """One read from ``text``: the cursor of its last page and the ids of each page (``stop_after`` pages:
+        a worker killed then)."""
+        reading = TimeRead(TimeCursor.parse(text, datetime.fromisoformat), self.read, datetime.isoformat,
+                           lambda: self.now, OVERLAP, EVERY, SETTLE)
+        pages = []
+        for page in reading.pages():
+            text = page.cursor
+            pages.append([c.external_id for c in page.changes])
+            if stop_after is not None and len(pages) >= stop_after:
+                break
+        return text, pages
 
 
 def test_text_round_trips_and_a_plain_mark_is_read_as_before():
@@ -29,85 +72,118 @@ def test_text_round_trips_and_a_plain_mark_is_read_as_before():
         TimeCursor.parse(f"{T.isoformat()}|later|{T.isoformat()}", datetime.fromisoformat)
 
 
-def test_a_read_sweeps_when_due_and_otherwise_starts_at_the_mark():
-    assert read(TimeCursor(None), T) == (None, TimeCursor(None))  # everything, no sweep recorded
-    start, after_full = read(TimeCursor(T), T + timedelta(seconds=1, microseconds=5))  # the first read sweeps
-    assert start == T - OVERLAP and after_full == TimeCursor(T, T, T + timedelta(seconds=1))
-    moved = after_full.moved(T + timedelta(seconds=40))
-    assert moved.moved(T) == moved  # a mark only moves forward
-    start, same = read(moved, T + timedelta(seconds=50))
-    assert start == T + timedelta(seconds=40) and same == moved
-    # Due a minute after the last sweep: from the overlap before the mark as it was when that sweep started.
-    start, swept = read(moved, T + timedelta(seconds=61))
-    assert start == T - OVERLAP
-    assert swept == TimeCursor(T + timedelta(seconds=40), T + timedelta(seconds=40), T + timedelta(seconds=61))
+def test_where_reads_and_sweeps_start():
+    assert TimeCursor(None).delta_start(now=T) == Start(None)
+    assert not TimeCursor(None).sweep_due(now=T, every=EVERY)
+    plain = TimeCursor(T)  # a mark with no sweep recorded: one is due, from the overlap before the mark
+    assert plain.sweep_due(now=T, every=EVERY) and plain.sweep_start(OVERLAP) == Start(T - OVERLAP)
+    swept = plain.swept(mark=T, at=T + timedelta(seconds=1, microseconds=5)).moved(T + timedelta(seconds=40))
+    assert swept.swept_at == T + timedelta(seconds=1)  # to the second, rounded down: never a sweep late
+    assert swept.moved(T) == swept  # a mark only moves forward
+    assert swept.delta_start(now=T + timedelta(seconds=50)) == Start(T + timedelta(seconds=40))
+    assert not swept.sweep_due(now=T + timedelta(seconds=60), every=EVERY)
+    assert swept.sweep_due(now=T + timedelta(seconds=61), every=EVERY)
+    # From the overlap before the mark as it was when the last sweep started; a first read that started after
+    # the last stamp it read (records stamped long ago) sweeps from before that stamp.
+    assert swept.sweep_start(OVERLAP) == Start(T - OVERLAP)
+    assert TimeCursor(T, T + timedelta(days=9), T).sweep_start(OVERLAP) == Start(T - OVERLAP)
 
 
-def test_no_late_commit_is_missed_whatever_the_pull_times():
-    """A record stamped at s commits within the overlap; pulled at arbitrary moments, some read covers it once
-    it is committed."""
-    rng = random.Random(7)
-    for _ in range(300):
-        cursor, now = TimeCursor(T), T
-        stamp = T + timedelta(seconds=rng.uniform(0, 600))
-        committed = stamp + timedelta(seconds=rng.uniform(0, OVERLAP.total_seconds()))
-        seen = False
-        while now < committed + timedelta(seconds=600):
-            now += timedelta(seconds=rng.choice([0.5, 3, 20, 70]))
-            start, cursor = read(cursor, now)
-            if committed <= now and (start is None or start <= stamp):
-                seen = True
-                break
-            # other records keep arriving: the mark follows the platform's clock
-            cursor = cursor.moved(now)
-        assert seen, (stamp, committed)
+def test_a_mark_settled_since_the_read_that_set_it_is_read_from_after_its_second():
+    swept = TimeCursor(T, T, T)
+    # seen at T + 0.2 s: kept as T + 1 s (rounded up, never settled early)
+    cursor = swept.moved(T + timedelta(seconds=5), T + timedelta(seconds=5, microseconds=200_000))
+    assert cursor.high_seen_at == T + timedelta(seconds=6)
+    assert cursor.moved(T + timedelta(seconds=5), T + timedelta(seconds=30)) == cursor  # the same mark: kept
+    start = cursor.delta_start(now=T + timedelta(seconds=8, microseconds=999_999), settle=SETTLE)
+    assert start == Start(T + timedelta(seconds=5))  # its second again: a record of it may commit yet
+    assert cursor.delta_start(now=T + timedelta(seconds=9), settle=SETTLE) == Start(T + timedelta(seconds=5), True)
+    # a mark whose read time is not known (a cursor written before) is never taken as settled
+    assert not swept.moved(T + timedelta(seconds=5)).delta_start(now=T + timedelta(seconds=50), settle=SETTLE).after
+
+
+def test_a_first_read_counts_as_a_sweep_started_when_it_started():
+    platform = Platform()
+    for i in range(12):
+        platform.write(f"r{i:02}")
+        platform.now += timedelta(seconds=1)
+    text, pages = platform.pull("")
+    assert [len(p) for p in pages] == [5, 5, 2] and platform.queries == [Start(None)]
+    cursor = TimeCursor.parse(text, datetime.fromisoformat)
+    assert cursor.high == T + timedelta(seconds=11)
+    assert cursor.swept_from == cursor.swept_at == T + timedelta(seconds=12)
+    platform.now += timedelta(seconds=30)
+    text, pages = platform.pull(text)  # within the minute: from the mark (settled: after its second)
+    assert platform.queries[-1] == Start(T + timedelta(seconds=11), after=True) and pages == [[]]
+    platform.now += timedelta(seconds=30)
+    text, pages = platform.pull(text)  # a minute on: the delta, then a sweep from the overlap before the mark
+    # (the read's last stamp here, earlier than when the read started), the delta again after each of its pages
+    # but the last
+    delta = Start(T + timedelta(seconds=11), after=True)
+    assert platform.queries[2:] == [delta, Start(T + timedelta(seconds=11) - OVERLAP), delta, delta]
+    assert pages == [[], ["r00", "r01", "r02", "r03", "r04"], ["r05", "r06", "r07", "r08", "r09"], ["r10", "r11"]]
+
+
+def test_a_sweep_takes_turns_with_deltas_and_is_recorded_with_its_last_page():
+    platform = Platform()
+    for i in range(20):
+        platform.write(f"old{i:02}")
+    text, _ = platform.pull("")
+    platform.now += EVERY + timedelta(seconds=1)
+    # A change made while the sweep reads its first page is read before the sweep's second.
+    platform.records["new"] = (platform.now.replace(microsecond=0), platform.now + timedelta(seconds=0.3))
+    swept_before = TimeCursor.parse(text, datetime.fromisoformat).swept_at
+    cut, pages = platform.pull(text, stop_after=3)
+    assert pages == [[], [f"old{i:02}" for i in range(5)], ["new"]]
+    # Cut short: the sweep is not recorded (the next read sweeps again, from the same place) ...
+    assert TimeCursor.parse(cut, datetime.fromisoformat).swept_at == swept_before
+    text, pages = platform.pull(cut)
+    assert [i for p in pages for i in p if i.startswith("old")] == [f"old{i:02}" for i in range(20)]
+    # ... until one reads it through.
+    done = TimeCursor.parse(text, datetime.fromisoformat)
+    assert done.swept_at > swept_before and done.swept_from == TimeCursor.parse(cut, datetime.fromisoformat).high
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_no_commit_is_missed_whatever_the_pull_times_the_lags_and_the_cuts(seed):
+    """Records stamped to the second commit a random while after their stamp (most at once, some within settle,
+    a few late, all within the overlap), written between reads and while pages are read, and the hub pulls at
+    random moments, some reads cut short after a random number of pages (a worker killed): every record is read
+    once committed."""
+    rng = random.Random(seed)
+    platform = Platform(page=rng.choice([3, 5, 50]), per_page=rng.choice([0.05, 0.5, 2.0]))
+    n = 0
+
+    def write() -> None:
+        nonlocal n
+        platform.write(f"w{n}", lag=rng.choice([0.0, 0.0, 0.4, 2.5, rng.uniform(0, OVERLAP.total_seconds())]))
+        n += 1
+
+    for _ in range(300):  # records from before the first read
+        write()
+        platform.now += timedelta(seconds=rng.uniform(0, 1))
+    platform.meanwhile = lambda: [write() for _ in range(rng.choice([0, 0, 0, 1, 2]))]
+    text, seen = "", set()
+    end = platform.now + timedelta(seconds=900)
+    while platform.now < end:
+        for _ in range(rng.choice([0, 1, 1, 3, 20])):  # a burst of writes
+            write()
+        stop_after = rng.choice([None, None, None, 1, 2, rng.randint(1, 30)])
+        text, pages = platform.pull(text, stop_after)
+        seen.update(i for p in pages for i in p)
+        platform.now += timedelta(seconds=rng.choice([0.3, 0.5, 1, 3, 20, 70]))
+    platform.meanwhile = lambda: None
+    while platform.now < end + 2 * (OVERLAP + EVERY):  # quiet: what committed last is read too
+        text, pages = platform.pull(text)
+        seen.update(i for p in pages for i in p)
+        platform.now += timedelta(seconds=rng.choice([1, 20]))
+    assert set(platform.records) - seen == set()
 
 
 def test_a_swept_cursor_fits_the_stream_cursor_column():
     from connectors.models import Stream
 
     stamp = T + timedelta(microseconds=123456)
-    _, swept = read(TimeCursor(stamp), stamp + timedelta(minutes=5))
+    swept = TimeCursor(stamp).swept(mark=stamp, at=stamp + timedelta(minutes=5))
     moved = swept.moved(stamp + timedelta(minutes=5, microseconds=1), stamp + timedelta(minutes=6))
     assert len(moved.text(datetime.isoformat)) <= Stream._meta.get_field("cursor").max_length
-
-
-def test_a_mark_settled_since_the_read_that_set_it_is_read_from_after_its_second():
-    swept = TimeCursor(T, T, T)  # swept at T: no sweep due for a minute
-    # seen at T + 0.2 s: kept as T + 1 s (rounded up, never settled early)
-    cursor = swept.moved(T + timedelta(seconds=5), T + timedelta(seconds=5, microseconds=200_000))
-    assert cursor.high_seen_at == T + timedelta(seconds=6)
-    assert cursor.moved(T + timedelta(seconds=5), T + timedelta(seconds=30)) == cursor  # the same mark: kept
-    start, _ = cursor.read_from(now=T + timedelta(seconds=8, microseconds=999_999), overlap=OVERLAP, every=EVERY,
-                                settle=SETTLE)
-    assert start == Start(T + timedelta(seconds=5))  # its second again: a record of it may commit yet
-    start, same = cursor.read_from(now=T + timedelta(seconds=9), overlap=OVERLAP, every=EVERY, settle=SETTLE)
-    assert start == Start(T + timedelta(seconds=5), after=True) and same == cursor
-    # a sweep looks back whatever the mark
-    start, _ = cursor.read_from(now=T + timedelta(seconds=61), overlap=OVERLAP, every=EVERY, settle=SETTLE)
-    assert start == Start(T - OVERLAP)
-    # a mark whose read time is not known (a cursor written before) is never taken as settled
-    start, _ = swept.moved(T + timedelta(seconds=5)).read_from(now=T + timedelta(seconds=50), overlap=OVERLAP,
-                                                               every=EVERY, settle=SETTLE)
-    assert not start.after
-
-
-def test_no_commit_is_missed_when_settled_marks_are_read_from_after_their_second():
-    """Records stamped to the second commit a random while after their stamp (most at once, some within settle,
-    a few late, all within the overlap); pulled at arbitrary moments, some read covers each once committed."""
-    rng = random.Random(11)
-    for _ in range(300):
-        cursor, now = TimeCursor(T), T
-        stamp = T + timedelta(seconds=rng.randint(0, 600))
-        lag = rng.choice([0.0, 0.4, 2.5, rng.uniform(0, OVERLAP.total_seconds())])
-        committed = stamp + timedelta(seconds=lag)
-        seen = False
-        while now < committed + timedelta(seconds=600):
-            now += timedelta(seconds=rng.choice([0.3, 0.5, 1, 3, 20, 70]))
-            start, cursor = cursor.read_from(now=now, overlap=OVERLAP, every=EVERY, settle=SETTLE)
-            if committed <= now and (start.at is None or start.at < stamp or (start.at == stamp and not start.after)):
-                seen = True
-                break
-            # other records keep arriving, stamped to the second: the mark follows the platform's clock
-            cursor = cursor.moved(now.replace(microsecond=0), now)
-        assert seen, (stamp, lag)

@@ -41,8 +41,8 @@ def test_full_read_pages_and_cursor(connector: NetSuiteConnector, emulator: Emul
         assert change.attributes == DEMO["customer", change.external_id]
         assert change.modified_at == _stamp(emulator, "customer", change.external_id)
         assert "links" not in change.payload
-    assert pages[-1].cursor == max(c.modified_at for c in changes).isoformat()
-    assert pages[0].cursor == max(c.modified_at for c in pages[0].changes).isoformat()
+    assert mark(pages[-1].cursor) == max(c.modified_at for c in changes).isoformat()
+    assert mark(pages[0].cursor) == max(c.modified_at for c in pages[0].changes).isoformat()
     # Customers come whole with the delta query: no record GET.
     assert emulator.count("GET", "/services/rest/record/v1/customer/") == 0
     assert emulator.count("POST", "/services/rest/query/v1/suiteql") == 3
@@ -76,35 +76,52 @@ def test_a_record_read_whole_maps_as_the_record_service_record(connector: NetSui
     assert connector.held_hub_id(hub_written.payload) == "HUB-1"
 
 
-def test_overlap_rereads_the_boundary_record(connector: NetSuiteConnector, emulator: Emulator) -> None:
+def test_a_sweep_rereads_the_overlap_before_the_mark_and_takes_turns_with_deltas(
+        base_url: str, credentials: None, emulator: Emulator) -> None:
+    connector = NetSuiteConnector(base_url=base_url, config={**CONFIG, "page_size": 20, "sweep_s": 0})
     cursor = list(connector.read_changes("customer", None))[-1].cursor
-    latest = datetime.fromisoformat(cursor)
-    pages = list(connector.read_changes("customer", cursor))
+    latest = datetime.fromisoformat(mark(cursor))
+    # 45 edits a minute before the mark
+    in_window = [i for i in sorted(emulator.store["customer"], key=int) if _stamp(emulator, "customer", i) < latest]
+    in_window = in_window[-45:]
+    _tie(emulator, "customer", in_window, (latest - timedelta(seconds=60)).strftime("%Y-%m-%dT%H:%M:%SZ"))
     expected = _window(emulator, "customer", latest - timedelta(seconds=120))
-    assert [c.external_id for p in pages for c in p.changes] == expected
-    assert len(expected) >= 1 and _stamp(emulator, "customer", expected[-1]) == latest
-    assert mark(pages[-1].cursor) == cursor  # nothing newer: the mark holds (the cursor records the sweep)
+    assert len(expected) > 40 and _stamp(emulator, "customer", expected[-1]) == latest
+    pages = connector.read_changes("customer", cursor)
+    # The delta from the mark (its second again: not settled yet), then the sweep ...
+    assert [c.external_id for c in next(pages).changes] == _window(emulator, "customer", latest)
+    first = next(pages)
+    assert [c.external_id for c in first.changes] == expected[:20]
+    # ... and a change made while it reads is read before its next page.
+    changed = min(emulator.store["customer"], key=int)
+    emulator.touch("customer", changed, companyName="Meridian Group Holdings Limited")
+    delta = next(pages)
+    assert [c.external_id for c in delta.changes] == [changed] and mark(delta.cursor) > mark(cursor)
+    rest = list(pages)
+    assert [c.external_id for p in rest for c in p.changes] == [*expected[20:], changed]  # the sweep reads to the end
+    # Recorded with its last page: started when the mark was the full read's.
+    assert rest[-1].cursor.split("|")[:2] == [mark(delta.cursor), mark(cursor)]
+    assert all(p.cursor.split("|")[1] != mark(cursor) for p in (first, delta, *rest[:-1]))
 
 
 def test_reads_between_sweeps_start_at_the_mark(connector: NetSuiteConnector, emulator: Emulator) -> None:
-    cursor = list(connector.read_changes("customer", None))[-1].cursor
-    swept = list(connector.read_changes("customer", cursor))[-1].cursor  # the first read after a full one sweeps
-    pages = list(connector.read_changes("customer", swept))  # within the minute: from the mark, its second included
+    cursor = list(connector.read_changes("customer", None))[-1].cursor  # a full read counts as a sweep
+    pages = list(connector.read_changes("customer", cursor))  # within the minute: from the mark, its second included
     assert [c.external_id for p in pages for c in p.changes] == _window(emulator, "customer",
-                                                                         datetime.fromisoformat(cursor))
-    assert pages[-1].cursor == swept
+                                                                         datetime.fromisoformat(mark(cursor)))
+    assert pages[-1].cursor == cursor
 
 
 def test_delta_after_touch(connector: NetSuiteConnector, emulator: Emulator, customer_id: str) -> None:
     cursor = list(connector.read_changes("customer", None))[-1].cursor
-    boundary = _window(emulator, "customer", datetime.fromisoformat(cursor) - timedelta(seconds=120))
+    boundary = _window(emulator, "customer", datetime.fromisoformat(mark(cursor)))
     emulator.touch("customer", customer_id, companyName="Meridian Group Holdings Limited")
     pages = list(connector.read_changes("customer", cursor))
     changes = [c for p in pages for c in p.changes]
     assert [c.external_id for c in changes] == [*[i for i in boundary if i != customer_id], customer_id]
     assert changes[-1].attributes["legal_name"] == "Meridian Group Holdings Limited"
     assert mark(pages[-1].cursor) == _stamp(emulator, "customer", customer_id).isoformat()
-    assert mark(pages[-1].cursor) > cursor
+    assert mark(pages[-1].cursor) > mark(cursor)
 
 
 def test_read_deleted(connector: NetSuiteConnector, emulator: Emulator) -> None:
@@ -118,12 +135,13 @@ def test_read_deleted(connector: NetSuiteConnector, emulator: Emulator) -> None:
     changes = [c for p in pages for c in p.changes]
     assert [(c.external_id, c.deleted, c.entity_type) for c in changes] == [(first, True, "client"),
                                                                             (second, True, "client")]
-    assert pages[-1].cursor == emulator.deleted[-1][3].isoformat() == changes[-1].modified_at.isoformat()
+    assert mark(pages[-1].cursor) == emulator.deleted[-1][3].isoformat() == changes[-1].modified_at.isoformat()
     jobs = [c for p in connector.read_deleted("job", None) for c in p.changes]
     assert [(c.external_id, c.entity_type) for c in jobs] == [(job, "engagement")]
-    # From the last cursor, the overlap re-reads deletions within 120 s of it (both were just now).
-    again = [c.external_id for p in connector.read_deleted("customer", pages[-1].cursor) for c in p.changes]
-    assert again == [first, second]
+    # From the last cursor, a sweep re-reads deletions within 120 s of the mark (both were just now).
+    sweeping = NetSuiteConnector(base_url=connector.base_url, config={**CONFIG, "sweep_s": 0})
+    again = [c.external_id for p in sweeping.read_deleted("customer", pages[-1].cursor) for c in p.changes]
+    assert again[-2:] == [first, second]
 
 
 def test_write_upserts_by_hub_id(connector: NetSuiteConnector, emulator: Emulator, customer_id: str) -> None:
@@ -246,7 +264,7 @@ def test_more_deletions_at_one_stamp_than_a_page_holds_are_all_read(base_url: st
 
     assert [c.external_id for p in pages for c in p.changes] == gone  # in id order, each once
     assert [len(p.changes) for p in pages] == [3, 3, 2]
-    assert pages[-1].cursor == at.isoformat()
+    assert mark(pages[-1].cursor) == at.isoformat()
 
 
 def test_what_a_write_leaves_is_what_reading_the_record_back_gives(connector: NetSuiteConnector) -> None:

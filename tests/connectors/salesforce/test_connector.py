@@ -28,7 +28,8 @@ def test_full_read_maps_every_record(connector: SalesforceConnector, emulator: E
     changes = pages[0].changes
     assert len(changes) == 100
     assert [c.modified_at for c in changes] == sorted(c.modified_at for c in changes)
-    assert pages[0].cursor == _latest(emulator, "Opportunity")
+    start = START.isoformat()  # a full read counts as a sweep started when it started
+    assert pages[0].cursor == f"{_latest(emulator, 'Opportunity')}|{start}|{start}|{start}"
     first = changes[0]
     record = emulator.store["Opportunity"][first.external_id]
     assert (first.object_type, first.entity_type, first.deleted) == ("Opportunity", "engagement", False)
@@ -44,7 +45,8 @@ def test_paging_follows_next_records_url(serve_wsgi, credentials) -> None:
     total = len(emulator.store["Contract"])
     assert [len(p.changes) for p in pages] == [200] * (total // 200) + [total % 200]
     assert [p.has_more for p in pages] == [True] * (len(pages) - 1) + [False]
-    assert [p.cursor for p in pages] == [max(c.modified_at for c in p.changes).isoformat() for p in pages]
+    assert [p.cursor.split("|")[0] for p in pages] == [max(c.modified_at for c in p.changes).isoformat()
+                                                       for p in pages]
     assert len({c.external_id for p in pages for c in p.changes}) == total
     assert len(emulator.requests_to("GET", f"{API}/query")) == len(pages)
 
@@ -52,21 +54,19 @@ def test_paging_follows_next_records_url(serve_wsgi, credentials) -> None:
 def test_delta_reads_from_the_mark_and_sweeps_back_for_late_commits(connector: SalesforceConnector,
                                                                      emulator: Emulator, clock: FakeClock) -> None:
     full = list(connector.read_changes("Account", None))[-1]
-    cursor, boundary = full.cursor, full.changes[-1]
-    assert cursor == boundary.modified_at.isoformat()  # a full read: no sweep yet
-    # The first read after it sweeps: the overlap window (2 min before the mark) reads the boundary record again.
-    again = list(connector.read_changes("Account", cursor))
-    assert [[c.external_id for c in p.changes] for p in again] == [[boundary.external_id]]
-    swept = again[0].cursor
-    assert swept == f"{cursor}|{cursor}|{START.isoformat()}"
+    boundary, start = full.changes[-1], START.isoformat()
+    # A full read counts as a sweep started when it started (START): no sweep due for a minute.
+    assert full.cursor == f"{boundary.modified_at.isoformat()}|{start}|{start}|{start}"
     # Within the minute, reads start at the mark (its second included: stamps are coarse).
+    again = list(connector.read_changes("Account", full.cursor))
+    assert [[c.external_id for c in p.changes] for p in again] == [[boundary.external_id]]
+    assert again[0].cursor == full.cursor
     account, other, late = sorted(emulator.store["Account"])[7:10]
     emulator.touch("Account", account, Industry="Aerospace")
-    page = next(connector.read_changes("Account", swept))
+    page = next(connector.read_changes("Account", full.cursor))
     assert [(c.external_id, c.attributes["industry"]) for c in page.changes] == [
         (boundary.external_id, boundary.attributes["industry"]), (account, "Aerospace")]
-    start = START.isoformat()
-    assert page.cursor == f"2026-11-20T09:00:00+00:00|{cursor}|{start}|{start}"  # the mark, first read at START
+    assert page.cursor == f"2026-11-20T09:00:00+00:00|{start}|{start}|{start}"  # the mark, first read at START
     # A record stamped in the mark's second after the read that set it: the next read, within settle_s, reads it.
     clock.advance(1)
     emulator.touch("Account", other, Industry="Mining")
@@ -93,16 +93,18 @@ def test_delta_reads_from_the_mark_and_sweeps_back_for_late_commits(connector: S
     emulator.store["Account"].changed(late)
     page = next(connector.read_changes("Account", page.cursor))
     assert page.changes == []
-    # ... and the next sweep, a minute after the last one, reads it.
+    # ... and the next sweep, a minute after the last one, reads it (after the delta, empty: settled).
     clock.current = START + timedelta(seconds=60)
-    page = next(connector.read_changes("Account", page.cursor))
-    assert late in [c.external_id for c in page.changes]
+    pages = list(connector.read_changes("Account", page.cursor))
+    assert pages[0].changes == [] and late in [c.external_id for c in pages[1].changes]
+    page = pages[-1]
     assert page.cursor == (f"2026-11-20T09:00:30+00:00|2026-11-20T09:00:30+00:00|{clock.current.isoformat()}|"
                            f"{(START + timedelta(seconds=30)).isoformat()}")
-    # With no overlap, a sweep reads only what is at or after the cursor second.
+    # With no overlap, a sweep reads only what is at or after the cursor second (a mark with no sweep recorded:
+    # the delta, then a sweep).
     narrow = SalesforceConnector(base_url=connector.base_url, config={**CONFIG, "overlap_s": 0}, clock=clock)
-    assert [c.external_id for c in next(narrow.read_changes("Account", "2026-11-20T09:00:30+00:00")).changes] == [
-        other]
+    assert [[c.external_id for c in p.changes] for p in narrow.read_changes("Account", "2026-11-20T09:00:30+00:00")
+            ] == [[other], [other]]
 
 
 def test_a_malformed_cursor_is_refused(connector: SalesforceConnector) -> None:
