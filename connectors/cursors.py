@@ -137,10 +137,9 @@ class TimeRead:
             yield from self._sweep()
 
     def _delta(self, now: datetime, *, then_sweep: bool, quiet: bool = False) -> Iterator[Page]:
-        """The changes since the mark, moving it. ``quiet`` (between a sweep's pages): what is stamped after the
-        mark's second (the sweep reads that second again, and all before it), and no page when nothing changed."""
-        start = self.cursor.delta_start(now=now, settle=self.settle)
-        for changes, has_more in self.read(replace(start, after=start.at is not None) if quiet else start):
+        """The changes since the mark, moving it. ``quiet`` (between a sweep's pages): no page when nothing
+        changed."""
+        for changes, has_more in self.read(self.cursor.delta_start(now=now, settle=self.settle)):
             fetched = self.clock()  # every record of the page committed by now
             for change in changes:
                 self.cursor = self.cursor.moved(change.modified_at, fetched)
