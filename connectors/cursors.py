@@ -14,7 +14,8 @@ most ``overlap`` before it. A record is read about ``(overlap + every) / every``
 
 A sweep may read many pages (after a bulk load, minutes of the hub's own writes read back): between two of its
 pages the read takes the delta from the mark again, so a change made meanwhile waits for one page of the sweep,
-not for the whole of it. The sweep is recorded as done only with its last page: a read cut short sweeps again.
+not for the whole of it. The sweep is recorded as done only with its last page; a read cut short (a crash, or a
+run's time budget) leaves it under way, and the next read goes on with it.
 
 A read from the mark takes the mark's own second again (a record stamped in it may have committed after the read
 that set the mark), but only while that second is recent: once ``settle`` has passed on the hub's clock since a
@@ -22,8 +23,12 @@ read first had that mark, a record of it not read yet committed that long after 
 any late commit is. A quiet stream then reads from after its mark: it does not read the last second's records
 again at every pull (after a bulk write, a thousand records a pull).
 
+A sweep longer than a run (a run stops at its time budget) goes on in the next one from the second it had
+reached: the cursor carries the sweep under way.
+
 The cursor text is ``<mark>`` (a cursor of before sweeps were recorded: the next read sweeps) or
-``<mark>|<mark when the last sweep started>|<when it started>[|<when a read first had this mark>]``, ISO-8601 each.
+``<mark>|<mark when the last sweep started>|<when it started>|[<when a read first had this mark>]`` and, while
+a sweep is under way, ``|<the mark when it began>|<when it began>|<the second it has reached>``, ISO-8601 each.
 """
 
 from __future__ import annotations
@@ -48,31 +53,47 @@ class Start:
 
 
 @dataclass(frozen=True)
+class Sweeping:
+    """A sweep under way: begun when the mark was ``mark``, at ``at`` (the hub's clock), read up to the second
+    ``reached`` (a read cut short goes on from that second)."""
+
+    mark: datetime
+    at: datetime
+    reached: datetime
+
+
+@dataclass(frozen=True)
 class TimeCursor:
     high: datetime | None  # the latest platform stamp read
     swept_from: datetime | None = None  # the high-water mark when the last sweep started
     swept_at: datetime | None = None  # when it started, by the hub's clock
     high_seen_at: datetime | None = None  # when a read first had ``high`` as its mark, by the hub's clock
+    sweeping: Sweeping | None = None  # a sweep begun and not read through yet
 
     @classmethod
     def parse(cls, text: str | None, stamp: Callable[[str], datetime]) -> TimeCursor:
         """``stamp`` parses one ISO-8601 part (and raises on a malformed one)."""
         if not text:
             return cls(None)
-        high, _, rest = text.partition("|")
-        if not rest:
-            return cls(stamp(high))
-        swept_from, _, rest = rest.partition("|")
-        swept_at, _, seen_at = rest.partition("|")
-        return cls(stamp(high), stamp(swept_from), stamp(swept_at), stamp(seen_at) if seen_at else None)
+        parts = text.split("|")
+        if len(parts) == 1:
+            return cls(stamp(parts[0]))
+        if len(parts) not in (3, 4, 7):
+            raise ValueError(f"a time cursor has 1, 3, 4 or 7 parts, not {len(parts)}")
+        high, swept_from, swept_at, seen_at, *sweeping = [*parts, ""][:4] + parts[4:]
+        return cls(stamp(high), stamp(swept_from), stamp(swept_at), stamp(seen_at) if seen_at else None,
+                   Sweeping(*(stamp(t) for t in sweeping)) if sweeping else None)
 
     def text(self, iso: Callable[[datetime], str]) -> str:
         if self.high is None:
             return ""
         if self.swept_from is None or self.swept_at is None:
             return iso(self.high)
-        stamps = (self.high, self.swept_from, self.swept_at, *((self.high_seen_at,) if self.high_seen_at else ()))
-        return "|".join(iso(t) for t in stamps)
+        parts = [iso(self.high), iso(self.swept_from), iso(self.swept_at),
+                 iso(self.high_seen_at) if self.high_seen_at else ""]
+        if self.sweeping is not None:
+            parts += [iso(self.sweeping.mark), iso(self.sweeping.at), iso(self.sweeping.reached)]
+        return "|".join(parts).rstrip("|")
 
     def delta_start(self, *, now: datetime, settle: timedelta | None = None) -> Start:
         """Where a read of what changed since the mark begins: everything before a first read; the mark's second,
@@ -81,7 +102,9 @@ class TimeCursor:
         return Start(self.high, after=settled and self.high is not None)
 
     def sweep_due(self, *, now: datetime, every: timedelta) -> bool:
-        return self.high is not None and (self.swept_at is None or now - self.swept_at >= every)
+        """A sweep is under way, or the last one began ``every`` ago or more."""
+        return self.high is not None and (self.sweeping is not None or self.swept_at is None
+                                          or now - self.swept_at >= every)
 
     def sweep_start(self, overlap: timedelta) -> Start:
         """Where a sweep starting now begins: the overlap before the mark as it was when the last one started (or
@@ -94,7 +117,7 @@ class TimeCursor:
     def swept(self, *, mark: datetime | None, at: datetime) -> TimeCursor:
         """This cursor with a sweep recorded: started when the mark was ``mark``, at ``at`` (kept to the second,
         rounded down: never a sweep late)."""
-        return replace(self, swept_from=mark, swept_at=at.replace(microsecond=0))
+        return replace(self, swept_from=mark, swept_at=at.replace(microsecond=0), sweeping=None)
 
     def moved(self, high: datetime | None, seen_at: datetime | None = None) -> TimeCursor:
         """This cursor with its high-water mark at ``high`` if that is later, read by a read whose records were
@@ -147,10 +170,21 @@ class TimeRead:
                 yield Page(changes=changes, cursor=self.cursor.text(self.iso), has_more=has_more or then_sweep)
 
     def _sweep(self) -> Iterator[Page]:
-        started, mark = self.clock(), self.cursor.high
-        for changes, has_more in self.read(self.cursor.sweep_start(self.overlap)):
+        """A sweep, or the rest of one a read cut short (from the second it had reached: its records again)."""
+        under_way = self.cursor.sweeping
+        if under_way is None:
+            started, mark = self.clock().replace(microsecond=0), self.cursor.high
+            start = self.cursor.sweep_start(self.overlap)
+        else:
+            started, mark, start = under_way.at, under_way.mark, Start(under_way.reached)
+        for changes, has_more in self.read(start):
             if not has_more:  # done: recorded with its last page
                 self.cursor = self.cursor.swept(mark=mark, at=started)
+            else:
+                stamps = [c.modified_at for c in changes if c.modified_at is not None]
+                reached = max([*stamps, *([start.at] if start.at else [])], default=None)
+                if mark is not None and reached is not None:
+                    self.cursor = replace(self.cursor, sweeping=Sweeping(mark, started, reached))
             yield Page(changes=changes, cursor=self.cursor.text(self.iso), has_more=has_more)
             if has_more:
                 yield from self._delta(self.clock(), then_sweep=True, quiet=True)

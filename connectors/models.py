@@ -14,6 +14,7 @@ class RunStatus(models.TextChoices):
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
+    PARTIAL = "partial", "Stopped at its time budget (the next run goes on)"
 
 
 class Stream(models.Model):
@@ -28,8 +29,8 @@ class Stream(models.Model):
     object_type = models.CharField(max_length=100)
     direction = models.CharField(max_length=16, choices=Direction.choices, default=Direction.INBOUND)
     enabled = models.BooleanField(default=True)
-    cursor = models.CharField(max_length=160, blank=True)
-    deleted_cursor = models.CharField(max_length=160, blank=True)
+    cursor = models.CharField(max_length=400, blank=True)
+    deleted_cursor = models.CharField(max_length=400, blank=True)
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
@@ -61,8 +62,8 @@ class SyncRun(models.Model):
     unchanged = models.PositiveIntegerField(default=0)
     deleted = models.PositiveIntegerField(default=0)
     errors = models.PositiveIntegerField(default=0)
-    cursor_before = models.CharField(max_length=160, blank=True)
-    cursor_after = models.CharField(max_length=160, blank=True)
+    cursor_before = models.CharField(max_length=400, blank=True)
+    cursor_after = models.CharField(max_length=400, blank=True)
     correlation_id = models.CharField(max_length=64, blank=True)
     error = models.TextField(blank=True)
 

@@ -3,9 +3,10 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 from connectors.errors import RateLimited, Retryable
-from connectors.models import Direction, Stream
+from connectors.models import Direction, RunStatus, Stream
 from connectors.services.breaker import breaker_admit, breaker_watch
 from connectors.services.inbound import StreamBusy, stream_sync
 from connectors.services.outbound import (
@@ -35,7 +36,9 @@ MAX_BACKOFF_S = 600
              max_retries=MAX_RETRIES)
 def inbound_stream_sync_task(self, stream_id: str, full: bool = False) -> int:
     """Pull one stream. A stream busy elsewhere is skipped (the other worker is doing the work), and so is a
-    system whose circuit breaker is open (beat pulls it again; one pull may be the breaker's probe)."""
+    system whose circuit breaker is open (beat pulls it again; one pull may be the breaker's probe). A run stops
+    at CONCORD_RUN_BUDGET_S, well within the task's time limit, and is continued by another (a first read of a
+    large object would otherwise be cut off by the limit, and then again, and never end)."""
     stream = Stream.objects.select_related("system").get(pk=stream_id)
     admission = breaker_admit(system_id=stream.system_id)
     if admission is None:
@@ -43,13 +46,15 @@ def inbound_stream_sync_task(self, stream_id: str, full: bool = False) -> int:
         return 0
     try:
         with breaker_watch(admission):
-            run = stream_sync(stream=stream, full=full)
+            run = stream_sync(stream=stream, full=full, budget_s=settings.CONCORD_RUN_BUDGET_S)
     except StreamBusy:
         logger.info("stream busy, skipped", extra={"stream": stream_id})
         return 0
     except Retryable as exc:
         wait = exc.retry_after if isinstance(exc, RateLimited) and exc.retry_after else 2 ** self.request.retries * 5
         raise self.retry(exc=exc, countdown=min(wait, MAX_BACKOFF_S)) from exc
+    if run.status == RunStatus.PARTIAL:  # stopped at its budget: the next run goes on at once, from its cursor
+        inbound_stream_sync_task.delay(stream_id)
     return run.received
 
 

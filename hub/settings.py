@@ -241,6 +241,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
+# A pull stops reading and placing after this long and is continued by the next task (connectors.tasks): half the
+# soft limit leaves room for the page and the chunk of placing in hand, and for waiting on another's chunk.
+CONCORD_RUN_BUDGET_S = env_int("CONCORD_RUN_BUDGET_S", CELERY_TASK_SOFT_TIME_LIMIT // 2)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

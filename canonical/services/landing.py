@@ -24,6 +24,7 @@ matched online, as is every record of a later pull or a webhook.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -125,6 +126,7 @@ class Placed:
     attached: int = 0  # records that joined an existing golden record
     reviews: int = 0  # potential matches opened
     refused: int = 0  # left parked: their golden record would not be valid
+    unfinished: bool = False  # stopped at its deadline with records of the type still landed
 
     def add(self, other: Placed, *, refused: bool = True) -> None:
         """Count ``other``'s records in too (its refused ones only with ``refused``)."""
@@ -134,32 +136,42 @@ class Placed:
             self.refused += other.refused
 
 
-def landed_sources_place(*, entity_type: str, reason: str, chunk: int = PLACE_CHUNK,
-                         wait: bool = True) -> Placed | None:
+def landed_sources_place(*, entity_type: str, reason: str, chunk: int | None = None, wait: bool = True,
+                         deadline: float | None = None) -> Placed | None:
     """Place every landed source record of an entity type (see the module), a chunk per transaction, oldest
     first. A record another transaction holds right now (a webhook staging it) is skipped: that one matches it.
-    Without ``wait``, returns None at once when another transaction holds or claims the type's matching lock."""
+    Without ``wait``, returns None at once when another transaction holds or claims the type's matching lock.
+    No chunk but the first is begun once ``time.monotonic()`` has passed ``deadline``: what is left is
+    ``unfinished``. ``chunk``: records a transaction (PLACE_CHUNK)."""
     matcher = matcher_for(entity_type)
     if matcher is None:
         return Placed()
+    chunk = chunk or PLACE_CHUNK
     total = Placed()
     while True:
-        done = _placing_pass(matcher, reason, chunk, wait)
+        done = _placing_pass(matcher, reason, chunk, wait, deadline)
         if done is None:  # the lock was taken (without ``wait``) before this pass placed anything
             return None if total == Placed() else total
         total.add(done, refused=False)
         total.refused = done.refused  # those the last pass left
+        if done.unfinished:
+            total.unfinished = True
+            return total
         # A record refused for want of a copy placed in a later chunk (one with no legal name of its own, say, whose
         # other copy names it) is placed by another pass over what is left; none placed, none will be.
         if not done.refused or not done.placed:
             return total
 
 
-def _placing_pass(matcher: Matcher, reason: str, chunk: int, wait: bool) -> Placed | None:
+def _placing_pass(matcher: Matcher, reason: str, chunk: int, wait: bool,
+                  deadline: float | None = None) -> Placed | None:
     """Every landed record of the type once, a chunk per transaction, oldest first (see landed_sources_place)."""
     total = Placed()
     after: tuple[Any, Any] | None = None  # the last (first_seen_at, id) read: each chunk reads past it
     while True:
+        # Past the deadline, once a chunk is placed (a run that placed none would leave the next as it found it)
+        if deadline is not None and after is not None and time.monotonic() >= deadline:
+            return replace(total, unfinished=True)
         with transaction.atomic():
             if not wait and not match_lock_try(entity_type=matcher.entity_type):
                 return None if after is None else total

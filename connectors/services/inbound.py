@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 from psycopg.errors import DeadlockDetected
 
@@ -269,11 +270,17 @@ def _parked(counts: PageCounts, source: SourceRecord, error: ValidationError) ->
 
 
 def stream_sync(*, stream: Stream, full: bool = False, max_pages: int | None = None,
-                connector: Connector | None = None) -> SyncRun:
+                connector: Connector | None = None, budget_s: float | None = None) -> SyncRun:
     """Pull one stream: changes since its cursor (everything with ``full``), then deletions.
 
     Raises StreamBusy when another worker holds the stream. Connector errors end the run as failed
     (the cursor stays at the last committed page) and are raised for the task to retry.
+
+    With ``budget_s``, the run reads no further page and begins no further chunk of placing once that long has
+    passed (it always moves its cursor and places a chunk, if it has any to: each run gets on): it ends
+    ``partial`` (what it committed stays, its cursor with it) and the next run goes on from there.
+    A first read of a large object takes many runs so; it ends (and its holds are released) with the run that
+    has read it through and placed it all.
     """
     if not _try_lock(stream):
         raise StreamBusy(f"stream {stream} is being pulled by another worker")
@@ -284,13 +291,15 @@ def stream_sync(*, stream: Stream, full: bool = False, max_pages: int | None = N
         SyncRun.objects.filter(stream=stream, status=RunStatus.RUNNING).update(
             status=RunStatus.FAILED, finished_at=timezone.now(), error=ABANDONED, errors=F("errors") + 1)
         connector = connector or connector_for(stream.system)
+        deadline = None if budget_s is None else time.monotonic() + budget_s
         with correlation.bind(correlation.get()) as cid:
             run = SyncRun.objects.create(stream=stream, full=full, cursor_before=stream.cursor, correlation_id=cid)
             Stream.objects.filter(pk=stream.pk).update(last_run_at=timezone.now())
             try:
-                pages = 0
-                # A first read (or a full one) lands what is new and places it as it goes, the rest at the end.
-                land, landed, bulk = full or not stream.cursor, 0, 0
+                pages, cut = 0, False
+                # A first read (or a full one, or one going on from a run that stopped at its budget) lands what is
+                # new and places it as it goes, the rest at the end.
+                land, landed, bulk = full or not stream.cursor or stream.last_success_at is None, 0, 0
                 for page in connector.read_changes(stream.object_type, None if full else (stream.cursor or None)):
                     applied = stream_page_apply(stream=stream, page=page, run=run, land=land).landed
                     landed, bulk = landed + applied, bulk + applied
@@ -299,45 +308,65 @@ def stream_sync(*, stream: Stream, full: bool = False, max_pages: int | None = N
                     pages += 1
                     if max_pages is not None and pages >= max_pages:
                         break
-                for page in connector.read_deleted(stream.object_type, stream.deleted_cursor or None):
-                    stream_page_apply(stream=stream, page=page, run=run, deletions=True)
-                _settle(stream, bulk=bulk >= ANALYZE_AFTER)
+                    # Past the budget, once the cursor has moved (a run cut before would go on from where it began)
+                    if deadline is not None and time.monotonic() >= deadline and page.cursor != (
+                            "" if full else stream.cursor):
+                        cut = True
+                        break
+                if not cut:
+                    for page in connector.read_deleted(stream.object_type, stream.deleted_cursor or None):
+                        stream_page_apply(stream=stream, page=page, run=run, deletions=True)
+                settled = _settle(stream, bulk=bulk + _landed_before(stream) >= ANALYZE_AFTER, deadline=deadline)
             except ConnectorError as exc:
                 _finish(run, stream, RunStatus.FAILED, str(exc))
                 logger.warning("stream sync failed", extra={"stream": str(stream.pk), "error": str(exc)})
                 raise
-            _finish(run, stream, RunStatus.SUCCEEDED, "")
+            _finish(run, stream, RunStatus.SUCCEEDED if settled and not cut else RunStatus.PARTIAL, "")
             run.refresh_from_db()
             return run
     finally:
         _unlock(stream)
 
 
-def _settle(stream: Stream, *, bulk: bool = False) -> None:
+def _landed_before(stream: Stream) -> int:
+    """What the runs since the stream's last success that stopped at their budget created (a bulk load read over
+    several runs is one bulk load)."""
+    runs = SyncRun.objects.filter(stream=stream, status=RunStatus.PARTIAL)
+    if stream.last_success_at is not None:
+        runs = runs.filter(started_at__gt=stream.last_success_at)
+    return runs.aggregate(total=Sum("created"))["total"] or 0
+
+
+def _settle(stream: Stream, *, bulk: bool = False, deadline: float | None = None) -> bool:
     """Place what landed (this run's, or a run's that stopped before placing it; ``bulk``: the run was a bulk
     load); then records that arrived before what they refer to: place the parked ones, resolve the waiting
-    links."""
-    _place_landed(stream, wait=True)
+    links. Returns False when it stopped at the ``deadline`` (see stream_sync) with records still to place."""
+    if not _place_landed(stream, wait=True, deadline=deadline):
+        return False
     if bulk:
         bulk_load_analyze()
     parked_sources_match(system_id=stream.system_id)
     for entity_type in ("client", "engagement", "milestone", "contract"):
         unresolved_references_recompute(entity_type=entity_type)
+    return True
 
 
-def _place_landed(stream: Stream, *, wait: bool) -> bool:
+def _place_landed(stream: Stream, *, wait: bool, deadline: float | None = None) -> bool:
     """Place what landed, this stream's and any other's (two platforms' copies of a client landed together make
     one golden record from both, where placing them apart makes it and then updates it). Without ``wait``, only
     if no other transaction is matching records of the type right now (a first read places as it goes, while
-    its pages keep landing); returns False when it did not."""
+    its pages keep landing); returns False when it did not, or stopped at the ``deadline``."""
     for entity_type in landed_entity_types():
-        placed = landed_sources_place(entity_type=entity_type, reason=f"pulled from {stream.system.key}", wait=wait)
+        placed = landed_sources_place(entity_type=entity_type, reason=f"pulled from {stream.system.key}", wait=wait,
+                                      deadline=deadline)
         if placed is None:
             return False
         logger.info("landed records placed", extra={"stream": str(stream.pk), "entity_type": entity_type,
                                                     **{f"records_{k}": v for k, v in vars(placed).items()}})
         if placed.created or placed.attached:
             outbound_relay_on_commit()
+        if placed.unfinished:
+            return False
     return True
 
 

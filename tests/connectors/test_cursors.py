@@ -4,12 +4,13 @@ a read is cut short."""
 
 import random
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from connectors.base import Change
-from connectors.cursors import Start, TimeCursor, TimeRead
+from connectors.cursors import Start, Sweeping, TimeCursor, TimeRead
 
 T = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 OVERLAP, EVERY, SETTLE = timedelta(seconds=120), timedelta(seconds=60), timedelta(seconds=3)
@@ -128,20 +129,25 @@ def test_a_sweep_takes_turns_with_deltas_and_is_recorded_with_its_last_page():
     platform = Platform()
     for i in range(20):
         platform.write(f"old{i:02}")
+        platform.now += timedelta(seconds=1)
     text, _ = platform.pull("")
+    before = TimeCursor.parse(text, datetime.fromisoformat)
     platform.now += EVERY + timedelta(seconds=1)
     # A change made while the sweep reads its first page is read before the sweep's second.
     platform.records["new"] = (platform.now.replace(microsecond=0), platform.now + timedelta(seconds=0.3))
-    swept_before = TimeCursor.parse(text, datetime.fromisoformat).swept_at
     cut, pages = platform.pull(text, stop_after=3)
     assert pages == [[], [f"old{i:02}" for i in range(5)], ["new"]]
-    # Cut short: the sweep is not recorded (the next read sweeps again, from the same place) ...
-    assert TimeCursor.parse(cut, datetime.fromisoformat).swept_at == swept_before
+    # Cut short: the sweep is not recorded, it is under way, up to the second of the last record it read ...
+    under_way = TimeCursor.parse(cut, datetime.fromisoformat)
+    assert (under_way.swept_from, under_way.swept_at) == (before.swept_from, before.swept_at)
+    assert under_way.sweeping is not None and under_way.sweeping.reached == T + timedelta(seconds=4)
+    assert TimeCursor.parse(under_way.text(datetime.isoformat), datetime.fromisoformat) == under_way
+    # ... and the next read goes on from that second (its records again), to the end.
     text, pages = platform.pull(cut)
-    assert [i for p in pages for i in p if i.startswith("old")] == [f"old{i:02}" for i in range(20)]
-    # ... until one reads it through.
+    assert [i for p in pages for i in p if i.startswith("old")] == [f"old{i:02}" for i in range(4, 20)]
     done = TimeCursor.parse(text, datetime.fromisoformat)
-    assert done.swept_at > swept_before and done.swept_from == TimeCursor.parse(cut, datetime.fromisoformat).high
+    assert done.sweeping is None and done.swept_at == under_way.sweeping.at
+    assert done.swept_from == under_way.sweeping.mark == before.high
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -186,4 +192,5 @@ def test_a_swept_cursor_fits_the_stream_cursor_column():
     stamp = T + timedelta(microseconds=123456)
     swept = TimeCursor(stamp).swept(mark=stamp, at=stamp + timedelta(minutes=5))
     moved = swept.moved(stamp + timedelta(minutes=5, microseconds=1), stamp + timedelta(minutes=6))
-    assert len(moved.text(datetime.isoformat)) <= Stream._meta.get_field("cursor").max_length
+    sweeping = replace(moved, sweeping=Sweeping(stamp, stamp, stamp + timedelta(microseconds=654321)))
+    assert len(sweeping.text(datetime.isoformat)) <= Stream._meta.get_field("cursor").max_length
