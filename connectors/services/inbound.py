@@ -303,7 +303,7 @@ def stream_sync(*, stream: Stream, full: bool = False, max_pages: int | None = N
                 for page in connector.read_changes(stream.object_type, None if full else (stream.cursor or None)):
                     applied = stream_page_apply(stream=stream, page=page, run=run, land=land).landed
                     landed, bulk = landed + applied, bulk + applied
-                    if landed >= PLACE_EVERY and _place_landed(stream, wait=False):
+                    if landed >= PLACE_EVERY and _place_landed(stream, wait=False, deadline=deadline):
                         landed = 0
                     pages += 1
                     if max_pages is not None and pages >= max_pages:
