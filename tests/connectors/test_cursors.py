@@ -32,6 +32,12 @@ class Platform:
         stamp = self.now.replace(microsecond=0)
         self.records[record_id] = (stamp, self.now + timedelta(seconds=lag))
 
+    def write_each_second(self, prefix: str, n: int) -> None:
+        """``n`` records a second apart, ``<prefix>00`` first."""
+        for i in range(n):
+            self.write(f"{prefix}{i:02}")
+            self.now += timedelta(seconds=1)
+
     def read(self, start: Start) -> Iterator[tuple[list[Change], bool]]:
         self.queries.append(start)
         key: tuple[datetime, str] | None = None
@@ -105,9 +111,7 @@ def test_a_mark_settled_since_the_read_that_set_it_is_read_from_after_its_second
 
 def test_a_first_read_counts_as_a_sweep_started_when_it_started():
     platform = Platform()
-    for i in range(12):
-        platform.write(f"r{i:02}")
-        platform.now += timedelta(seconds=1)
+    platform.write_each_second("r", 12)
     text, pages = platform.pull("")
     assert [len(p) for p in pages] == [5, 5, 2] and platform.queries == [Start(None)]
     cursor = TimeCursor.parse(text, datetime.fromisoformat)
@@ -127,9 +131,7 @@ def test_a_first_read_counts_as_a_sweep_started_when_it_started():
 
 def test_a_sweep_takes_turns_with_deltas_and_is_recorded_with_its_last_page():
     platform = Platform()
-    for i in range(20):
-        platform.write(f"old{i:02}")
-        platform.now += timedelta(seconds=1)
+    platform.write_each_second("old", 20)
     text, _ = platform.pull("")
     before = TimeCursor.parse(text, datetime.fromisoformat)
     platform.now += EVERY + timedelta(seconds=1)
