@@ -316,7 +316,9 @@ def stream_sync(*, stream: Stream, full: bool = False, max_pages: int | None = N
                 if not cut:
                     for page in connector.read_deleted(stream.object_type, stream.deleted_cursor or None):
                         stream_page_apply(stream=stream, page=page, run=run, deletions=True)
-                settled = _settle(stream, bulk=bulk + _landed_before(stream) >= ANALYZE_AFTER, deadline=deadline)
+                # (the runs before it that stopped at their budget asked only of a read that lands: not at every pull)
+                bulk_load = bulk >= ANALYZE_AFTER or (land and bulk + _landed_before(stream) >= ANALYZE_AFTER)
+                settled = _settle(stream, bulk=bulk_load, deadline=deadline)
             except ConnectorError as exc:
                 _finish(run, stream, RunStatus.FAILED, str(exc))
                 logger.warning("stream sync failed", extra={"stream": str(stream.pk), "error": str(exc)})
