@@ -104,14 +104,15 @@ def _copies(subscription: Subscription, deliveries: Sequence[Delivery]) -> dict[
 
 
 def _platform_ids(deliveries: Sequence[Delivery], copies: Mapping[Any, Sequence[tuple[str, Mapping]]],
-                  connector: Connector) -> dict[Any, str]:
+                  connector: Connector, sent: Mapping[Any, Sent]) -> dict[Any, str]:
     """Per record, the platform's own id of its copy when that copy does not carry the hub's id (the platform
     created it): the write then updates it by that id and stamps the hub's id. A record left out is written by
     the hub's id."""
     ids = {}
     for delivery in deliveries:
         held = copies.get(delivery.record_id)
-        if held and not any(connector.held_hub_id(payload) == delivery.change.golden_id for _, payload in held):
+        hub_id = sent[delivery.pk].golden_id
+        if held and not any(connector.held_hub_id(payload) == hub_id for _, payload in held):
             ids[delivery.record_id] = held[0][0]
     return ids
 
@@ -258,23 +259,38 @@ def _due(subscription_id: Any) -> QuerySet[Delivery]:
 
 
 def _lockable() -> QuerySet[Delivery]:
-    """Pending, due deliveries, locked as read, skipping those another worker holds. Only the deliveries' rows:
-    locking the joined subscription and system rows too would make every other worker delivering to the same
-    platform skip its own deliveries as if they were taken."""
-    return (Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("change", "subscription__system")
+    """Pending, due deliveries, locked as read, skipping those another worker holds. Only the deliveries' rows
+    (locking the subscription and system rows too would make every other worker delivering to the same platform
+    skip its own deliveries as if they were taken), and only they are read: the batch's subscription and its
+    changes are read once for the batch (see _attempt), not joined into every row and built as a model each."""
+    return (Delivery.objects.select_for_update(skip_locked=True)
             .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now()))
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a delivery sends: its change's golden id and data (the record's attributes after the change)."""
+
+    golden_id: str
+    data: Mapping[str, Any]
+
+
+def _sent(deliveries: Sequence[Delivery]) -> dict[Any, Sent]:
+    """Per delivery, what its change sends, the batch's changes read in one query (their other columns left)."""
+    changes = {pk: Sent(golden_id, data) for pk, golden_id, data in ChangeEvent.objects.filter(
+        pk__in={d.change_id for d in deliveries}).values_list("pk", "golden_id", "data")}
+    return {d.pk: changes[d.change_id] for d in deliveries}
 
 
 def _attempt(locked: list[Delivery]) -> list[Delivery]:
     """Send locked deliveries (in version order) in one write: those of the first one's subscription."""
     if not locked:
         return []
-    subscription = locked[0].subscription
+    subscription = Subscription.objects.select_related("system").get(pk=locked[0].subscription_id)
     batch = [d for d in locked if d.subscription_id == subscription.pk]
     live = _unsuperseded(subscription, batch)
     if live:
-        _deliver(subscription, live)
+        _deliver(subscription, live, _sent(live))
     rows_update(Delivery, batch, SETTLED_FIELDS)
     return batch
 
@@ -315,7 +331,7 @@ def _unsuperseded(subscription: Subscription, batch: Sequence[Delivery]) -> list
     return live
 
 
-def _deliver(subscription: Subscription, live: Sequence[Delivery]) -> None:
+def _deliver(subscription: Subscription, live: Sequence[Delivery], sent: Mapping[Any, Sent]) -> None:
     """One write of the deliveries to the platform; each settles in memory by its own result (the caller saves
     them), and the ids the platform gave are written back to the crosswalk."""
     copies = _copies(subscription, live)
@@ -330,9 +346,9 @@ def _deliver(subscription: Subscription, live: Sequence[Delivery]) -> None:
         if not live:
             return
     connector = connector_for(subscription.system)
-    platform_ids = _platform_ids(live, copies, connector)
-    upserts = [Upsert(object_type=subscription.object_type, hub_id=d.change.golden_id,
-                      fields=_fields(subscription, d.change.data), external_id=platform_ids.get(d.record_id))
+    platform_ids = _platform_ids(live, copies, connector, sent)
+    upserts = [Upsert(object_type=subscription.object_type, hub_id=sent[d.pk].golden_id,
+                      fields=_fields(subscription, sent[d.pk].data), external_id=platform_ids.get(d.record_id))
                for d in live]
     for delivery in live:
         delivery.attempts += 1
@@ -348,7 +364,8 @@ def _deliver(subscription: Subscription, live: Sequence[Delivery]) -> None:
     for delivery, upsert, result in zip(live, upserts, results, strict=True):
         _settle(delivery, result)
         if result.ok and result.external_id:
-            written.append(Written(delivery, upsert, result.external_id, connector.written_attributes(upsert)))
+            written.append(Written(delivery, sent[delivery.pk], upsert, result.external_id,
+                                   connector.written_attributes(upsert)))
     _write_back(subscription, written)
 
 
@@ -379,9 +396,11 @@ def _failed(delivery: Delivery, error: str, *, retryable: bool, retry_after: flo
 
 @dataclass(frozen=True)
 class Written:
-    """A delivered upsert, the id the platform holds the record under, and the attributes it holds now."""
+    """A delivered upsert (and what its change sent), the id the platform holds the record under, and the
+    attributes it holds now."""
 
     delivery: Delivery
+    sent: Sent
     upsert: Upsert
     external_id: str
     attributes: Mapping[str, Any]
@@ -429,7 +448,7 @@ def _write_back(subscription: Subscription, written: Sequence[Written]) -> None:
 
 def _agrees(written: Written) -> bool:
     """Does the copy hold only the values the golden record had when its change was written?"""
-    data = written.delivery.change.data
+    data = written.sent.data
     return all(attribute in data and _same(data[attribute], value) for attribute, value in written.attributes.items())
 
 
