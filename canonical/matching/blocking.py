@@ -53,43 +53,60 @@ def rules_for(spec: MatchSpec, codes: Mapping[str, np.ndarray]) -> list[Blocking
 
 
 def _pairs_from_groups(
-    group: np.ndarray, max_block: int, max_pairs: int | None = None
+    group: np.ndarray, max_block: int, max_pairs: int | None = None, fresh: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """All pairs of record indexes that share a group id (group < 0: no group), skipping big groups.
 
     With ``max_pairs``, the largest groups are dropped until the rule's pairs fit in that budget: at a
     million records a key such as a city-centre postcode holds hundreds of companies, and comparing
-    each with each would cost more than every selective key together while finding almost nothing."""
+    each with each would cost more than every selective key together while finding almost nothing.
+
+    ``fresh`` (one flag per element of ``group``): only the pairs with at least one fresh member are made, and
+    only they count against the budget. Placing new records among those the hub holds compares each new one with
+    the others of its group; the pairs of two records placed before were decided then (made and counted, they
+    were most of a hot key's pairs, and pushed its new records' pairs out of the budget)."""
     members = np.flatnonzero(group >= 0)
     if len(members) < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    order = members[np.argsort(group[members], kind="stable")]
+    if fresh is None:
+        order = members[np.argsort(group[members], kind="stable")]
+    else:  # by group, its fresh members first
+        order = members[np.lexsort((~fresh[members], group[members]))]
     g = group[order]
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
     sizes = np.diff(np.r_[starts, len(g)])
-    keep = (sizes >= 2) & (sizes <= max_block)
+    if fresh is None:
+        counts = sizes * (sizes - 1) // 2
+    else:
+        new = np.add.reduceat(fresh[order].astype(np.int64), starts)
+        counts = new * (2 * sizes - new - 1) // 2  # new with new, and new with the others
+    keep = (sizes >= 2) & (sizes <= max_block) & (counts > 0)
     if max_pairs is not None:
-        keep &= sizes <= _largest_size_within(sizes[keep], max_pairs)
+        keep &= counts <= _largest_within(counts[keep], max_pairs)
     starts, sizes = starts[keep], sizes[keep]
     if len(starts) == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    # Positions inside kept groups, each paired with every later position of its group.
+    # Positions inside kept groups, each paired with every later position of its group (a member that is not
+    # fresh, after its group's fresh ones, with none).
     pos = np.repeat(starts, sizes) + _ranges(sizes)
     group_end = np.repeat(starts + sizes, sizes)
     later = group_end - pos - 1
+    if fresh is not None:
+        later = np.where(fresh[order[pos]], later, 0)
     left_pos = np.repeat(pos, later)
     right_pos = left_pos + 1 + _ranges(later)
     return order[left_pos].astype(np.int64), order[right_pos].astype(np.int64)
 
 
-def _largest_size_within(sizes: np.ndarray, max_pairs: int) -> int:
-    """The largest group size such that all groups up to that size bring at most ``max_pairs`` pairs."""
-    ordered = np.sort(sizes).astype(np.int64)
-    cumulative = np.cumsum(ordered * (ordered - 1) // 2)
+def _largest_within(counts: np.ndarray, max_pairs: int) -> int:
+    """The largest pair count a group may bring such that all groups up to that count bring at most ``max_pairs``
+    pairs together (groups of one size bring as many)."""
+    ordered = np.sort(counts).astype(np.int64)
+    cumulative = np.cumsum(ordered)
     if len(ordered) == 0 or cumulative[-1] <= max_pairs:
         return int(ordered[-1]) if len(ordered) else 0
     fits = int(np.searchsorted(cumulative, max_pairs, side="right"))
-    # Groups of the size that overflows are all left out, so equal keys are treated alike.
+    # Groups of the count that overflows are all left out, so equal keys are treated alike.
     return int(ordered[fits]) - 1 if fits < len(ordered) else int(ordered[-1])
 
 
@@ -114,7 +131,8 @@ def _group_ids(codes: Sequence[np.ndarray]) -> np.ndarray:
     return group
 
 
-def _token_pairs(values: np.ndarray, cap: int, max_pairs: int) -> tuple[np.ndarray, np.ndarray]:
+def _token_pairs(values: np.ndarray, cap: int, max_pairs: int,
+                 fresh: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     record, token = [], []
     for i, value in enumerate(values):
         if value:
@@ -127,7 +145,7 @@ def _token_pairs(values: np.ndarray, cap: int, max_pairs: int) -> tuple[np.ndarr
     rec = np.asarray(record, dtype=np.int64)
     _, tok = np.unique(np.asarray(token, dtype=object), return_inverse=True)
     # Each (record, token) row is a member of that token's block.
-    left, right = _pairs_from_groups(tok.astype(np.int64), cap, max_pairs)
+    left, right = _pairs_from_groups(tok.astype(np.int64), cap, max_pairs, None if fresh is None else rec < fresh)
     return rec[left], rec[right]
 
 
@@ -146,19 +164,22 @@ def candidate_pairs(
     max_block: int,
     source: np.ndarray | None = None,
     pairs_per_record: int = 10,
+    fresh: int | None = None,
 ) -> CandidatePairs:
     """The union of every rule's pairs (left < right), and each rule's own pairs (for training).
 
-    Each rule may bring at most ``pairs_per_record`` x records pairs (its largest blocks go first)."""
+    Each rule may bring at most ``pairs_per_record`` x records pairs (its largest blocks go first). With
+    ``fresh``, the records from that index on were matched before: no pair of two of them is made."""
     n = len(next(iter(codes.values())))
+    flags = None if fresh is None else np.arange(n) < fresh
     budget = max(pairs_per_record * n, 1000)
     by_rule: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     keys = []
     for rule in rules:
         if rule.tokens:
-            left, right = _token_pairs(values[rule.fields[0]], min(TOKEN_BLOCK_CAP, max_block), budget)
+            left, right = _token_pairs(values[rule.fields[0]], min(TOKEN_BLOCK_CAP, max_block), budget, fresh)
         else:
-            left, right = _pairs_from_groups(_group_ids([codes[f] for f in rule.fields]), max_block, budget)
+            left, right = _pairs_from_groups(_group_ids([codes[f] for f in rule.fields]), max_block, budget, flags)
         lo, hi = np.minimum(left, right), np.maximum(left, right)
         keep = lo != hi
         if source is not None:

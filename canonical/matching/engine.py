@@ -257,10 +257,11 @@ def _probabilities(spec: MatchSpec, model: Model, gamma: np.ndarray, weights: np
 
 def run(spec: MatchSpec, columns: Mapping[str, Sequence[str]], *, source: np.ndarray | None = None,
         model: Model | None = None, seed: int = 0, normalised: bool = False,
-        confirmed: tuple[np.ndarray, np.ndarray] | None = None) -> MatchResult:
+        confirmed: tuple[np.ndarray, np.ndarray] | None = None, fresh: int | None = None) -> MatchResult:
     """Dedupe (or, with ``source`` of 0/1 per record, link) the records given as columns.
 
-    ``confirmed``: index pairs that stewards confirmed as matches, which refine the learnt m."""
+    ``confirmed``: index pairs that stewards confirmed as matches, which refine the learnt m. ``fresh``: only the
+    records before that index are new, the others matched before: pairs of two of those are not compared."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     n = len(columns[spec.id_field])
@@ -270,7 +271,7 @@ def run(spec: MatchSpec, columns: Mapping[str, Sequence[str]], *, source: np.nda
     pairs = candidate_pairs(
         rules_for(spec, {k: c.codes for k, c in prepared.items()}), {k: c.codes for k, c in prepared.items()},
         {k: c.values for k, c in prepared.items()},
-        max_block=spec.max_block_size, source=source, pairs_per_record=spec.pairs_per_record,
+        max_block=spec.max_block_size, source=source, pairs_per_record=spec.pairs_per_record, fresh=fresh,
     )
     timings["blocking_s"] = time.perf_counter() - mark
     mark = time.perf_counter()

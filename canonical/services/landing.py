@@ -224,6 +224,7 @@ class _Chunk:
         self.sources = [s for s in self.sources if s.pk in self.views]
         self.result = Placed()
         self.by_name: list[int] = []  # records to look up by name once the chunk is committed
+        self.held: dict[str, int] = {}  # how many live records hold each of the chunk's keys (as far as read)
         self.decided: dict[int, tuple[str, Any, Scored | None]] = {}
         self.decisions: dict[int, MatchDecision] = {}
 
@@ -246,16 +247,16 @@ class _Chunk:
         online path reads them: the chunk's candidates in the hub. Read as bare rows (values, keys, golden record)
         and built without the ORM: a chunk may have a hundred thousand."""
         holders = key_holders(self.matcher.entity_type, keys)
+        self.held = {key: len(held) for key, held in holders.items()}
         ids = sorted({i for held in holders.values() for i in held}, key=str)
-        found: list[MatchRecord] = []
+        found: list[_Live] = []
         table = MatchRecord._meta.db_table
         with connection.cursor() as cursor:
             for start in range(0, len(ids), 10_000):
-                cursor.execute(f"SELECT source_record_id, golden_record_id, values, block_keys FROM {table} "  # noqa: S608
+                cursor.execute(f"SELECT source_record_id, golden_record_id, values FROM {table} "  # noqa: S608
                                "WHERE source_record_id = ANY(%s) AND is_active AND golden_record_id IS NOT NULL "
                                "ORDER BY source_record_id", [ids[start:start + 10_000]])
-                found += [_Live(pk, golden, orjson.loads(values), keys)
-                          for pk, golden, values, keys in cursor.fetchall()]
+                found += [_Live(pk, golden, orjson.loads(values)) for pk, golden, values in cursor.fetchall()]
         return found
 
     def _pairs(self, rows: Sequence[MatchRecord | _Live], count: int) -> _Pairs:
@@ -266,7 +267,7 @@ class _Chunk:
         columns = {f.name: [row.values.get(f.name, "") for row in rows] for f in spec.fields}
         columns[spec.id_field] = [str(row.pk) for row in rows]
         result = engine_run(replace(spec, thresholds=self.matcher.thresholds), columns, normalised=True,
-                            model=self.matcher.model)
+                            model=self.matcher.model, fresh=count)
         keep = result.left < count  # left < right: a pair of two live records is none of the chunk's business
         return _Pairs(result.left[keep], result.right[keep], result.probability[keep], result.contributions[keep],
                       result.gamma[keep])
@@ -395,7 +396,7 @@ class _Chunk:
                 best[b] = k  # b landed after a
             elif b >= count and a not in best:
                 best[a] = k  # b is live
-        keyed = _keyed(rows, count)
+        keyed = _keyed(rows[:count], self.held)
         alone = [i for i in sorted(decided) if decided[i][0] == MatchOutcome.NEW and size[cluster[i]] == 1]
         for i in alone:
             k = best.get(i)
@@ -459,7 +460,6 @@ class _Live:
     pk: Any
     golden_record_id: Any
     values: dict[str, str]
-    block_keys: list[str]
 
 
 @dataclass(frozen=True)
@@ -512,14 +512,14 @@ def _link(n: int, count: int, pairs: _Pairs, golden: Sequence[Any], threshold: f
     return cluster, joined
 
 
-def _keyed(rows: Sequence[MatchRecord | _Live], count: int) -> list[bool]:
-    """Whether each landed record shares a blocking key with another record, landed or live (as the online path
-    asks before it looks names up)."""
+def _keyed(landed: Sequence[MatchRecord], live: Mapping[str, int]) -> list[bool]:
+    """Whether each landed record shares a blocking key with another record, landed or live (``live``: how many
+    live records hold each key, as far as they were read), as the online path asks before it looks names up."""
     holders: dict[str, int] = defaultdict(int)
-    for row in rows:
+    for row in landed:
         for key in set(row.block_keys):
             holders[key] += 1
-    return [any(holders[key] > 1 for key in rows[i].block_keys) for i in range(count)]
+    return [any(holders[key] + live.get(key, 0) > 1 for key in row.block_keys) for row in landed]
 
 
 def _log_refused(source: SourceRecord, error: ValidationError) -> None:

@@ -28,6 +28,45 @@ def test_oversized_blocks_are_skipped():
     assert set(zip(left.tolist(), right.tolist(), strict=True)) == {(10, 11), (10, 12), (11, 12)}
 
 
+def test_with_fresh_members_only_pairs_with_one_of_them_are_made():
+    rng = np.random.default_rng(3)
+    group = rng.integers(-1, 30, 400)
+    fresh = rng.random(400) < 0.2
+
+    left, right = _pairs_from_groups(group, max_block=1000, fresh=fresh)
+
+    got = [tuple(sorted(p)) for p in zip(left.tolist(), right.tolist(), strict=True)]
+    expected = {(i, j) for i, j in itertools.combinations(range(400), 2)
+                if group[i] == group[j] >= 0 and (fresh[i] or fresh[j])}
+    assert len(got) == len(set(got)) and set(got) == expected
+
+
+def test_the_budget_counts_only_the_pairs_made():
+    """A hot key holding many records placed before and one new record brings as many pairs as the old ones: it
+    is not dropped for the pairs of old records with each other, which are never made."""
+    group = np.array([0] * 60 + [1] * 4)  # group 0: 60 old records and then the new one at index 0
+    fresh = np.zeros(64, dtype=bool)
+    fresh[[0, 60]] = True
+
+    everything = _pairs_from_groups(group, max_block=1000, max_pairs=100)
+    with_fresh = _pairs_from_groups(group, max_block=1000, max_pairs=100, fresh=fresh)
+
+    assert set(everything[0].tolist()) | set(everything[1].tolist()) == {60, 61, 62, 63}  # group 0 dropped: 1,770
+    made = set(zip(with_fresh[0].tolist(), with_fresh[1].tolist(), strict=True))
+    assert {(0, j) for j in range(1, 60)} <= made and {(60, j) for j in (61, 62, 63)} <= made
+    assert len(made) == 59 + 3
+
+
+def test_candidate_pairs_leave_out_pairs_of_records_matched_before():
+    codes = {"zip": np.array([3, 3, 3, 3, 4, 4])}
+    values = {"zip": codes["zip"].astype(object)}
+
+    pairs = candidate_pairs([BlockingRule(("zip",))], codes, values, max_block=100, fresh=2)
+
+    assert set(zip(pairs.left.tolist(), pairs.right.tolist(), strict=True)) == {(0, 1), (0, 2), (0, 3), (1, 2),
+                                                                                 (1, 3)}
+
+
 def test_candidate_pairs_union_rules_and_respect_link_sources():
     codes = {"tax": np.array([1, 1, 0, 2, 2]), "zip": np.array([3, 0, 3, 3, 4])}
     values = {k: v.astype(object) for k, v in codes.items()}
