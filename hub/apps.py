@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 
 
 class HubConfig(AppConfig):
@@ -13,6 +14,7 @@ class HubConfig(AppConfig):
 
         pre_create_historical_record.connect(set_history_context, dispatch_uid="hub.history_context")
         _lists_travel_binary()
+        connection_created.connect(hub.db.timestamps_read_natively, dispatch_uid="hub.timestamps_read_natively")
 
 
 def _lists_travel_binary() -> None:

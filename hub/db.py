@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import uuid
@@ -16,6 +17,29 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, models, router
 from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
+
+
+def timestamps_read_natively(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """Read ``timestamptz`` columns with the standard library's ISO parser (in C) on a new UTC connection.
+
+    Django loads them with a subclass of psycopg's pure-Python loader (to set their time zone), which parses each
+    value with regular expressions: 4 us a value against 1 us, and a hub reads millions of them (every source
+    record, delivery and change has several). The values are the same: PostgreSQL writes them in ISO form in the
+    session's zone, UTC; one the parser does not take (infinity, a date BC, a year past 9999) is left to Django's."""
+    if connection.vendor != "postgresql" or connection.timezone != dt.UTC:
+        return
+    from django.db.backends.postgresql.psycopg_any import BaseTzLoader
+
+    class IsoTimestamptzLoader(BaseTzLoader):
+        timezone = dt.UTC  # as Django's own: it keeps a loader whose zone is the connection's
+
+        def load(self, data: Any) -> datetime:
+            try:
+                return datetime.fromisoformat(bytes(data).decode()).astimezone(dt.UTC)
+            except ValueError:
+                return super().load(data)
+
+    connection.connection.adapters.register_loader("timestamptz", IsoTimestamptzLoader)
 
 
 def rows_update(model: type[models.Model], rows: Sequence[models.Model], fields: Sequence[str]) -> int:

@@ -1,5 +1,6 @@
 """The bulk writes the ORM lacks: rows inserted and updated column by column, and their history rows."""
 
+import datetime as dt
 import json
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
@@ -7,8 +8,10 @@ from decimal import Decimal
 
 import pytest
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
+from django.db import DataError, connection
 from django.test.utils import CaptureQueriesContext
+from psycopg.postgres import types
+from psycopg.pq import Format
 
 from canonical.models import ChangeEvent, Client, MatchRecord, SourceRecord
 from hub import correlation
@@ -188,3 +191,22 @@ def test_the_any_lookup_finds_the_rows_in_finds_in_one_array_parameter():
     assert len(by_pk) == 3 and by_relation == {views[0].pk, views[2].pk} and by_text == {sources[1].pk}
     assert "= ANY(" in queries[0]["sql"] and len(queries[0]["sql"]) < 500  # the values travel as one parameter
     assert not SourceRecord.objects.filter(pk__any=[]).exists()
+
+
+def test_timestamps_are_read_as_django_reads_them(db):
+    """The connection's ``timestamptz`` loader parses PostgreSQL's ISO text natively: aware UTC values to the
+    microsecond, whatever offset they were written with; values it does not parse fall back to Django's loader."""
+    written = dt.datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30)))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::timestamptz, '2026-03-04 05:06:07+00'::timestamptz, '1999-12-31 23:59:59.5-08'"
+                       "::timestamptz", [written])
+        precise, whole, negative = cursor.fetchone()
+        loader = connection.connection.adapters.get_loader(types["timestamptz"].oid, Format.TEXT)
+
+        assert loader.__name__ == "IsoTimestamptzLoader"
+        assert (precise, precise.tzinfo) == (written, dt.UTC) and precise.microsecond == 890123
+        assert whole == dt.datetime(2026, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
+        assert negative == dt.datetime(2000, 1, 1, 7, 59, 59, 500000, tzinfo=dt.UTC)
+        with pytest.raises(DataError, match="after year 10K"):  # Django's loader's own answer
+            cursor.execute("SELECT 'infinity'::timestamptz")
+            cursor.fetchone()
