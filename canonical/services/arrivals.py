@@ -19,8 +19,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+import orjson
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from canonical.choices import ChangeOperation, MatchOutcome
@@ -160,6 +161,56 @@ def source_records_stage(*, system: ConnectedSystem, arrivals: Sequence[Arrival]
                                          "source_modified_at", "is_deleted", "deleted_at", "last_changed_at"])
         history_rows_insert(SourceRecord, [r for r in rows if not r._payload_only], update=True)
     return results
+
+
+def source_records_repayload(*, system: ConnectedSystem, arrivals: Sequence[Arrival],
+                             held: Mapping[tuple[str, str], Any]) -> set[tuple[str, str]]:
+    """Of the arrivals whose rows the crosswalk holds (``held``: arrivals_changing's), those that change nothing the
+    hub holds of a copy placed in a golden record but its payload (the hub's own write read back, a field the hub
+    does not map), written in one statement without reading their rows: as source_records_stage would write them
+    (payload, digest, timestamp, the attributes' times the copy had none of; no history row, no matching, no change
+    to the golden record). The statement itself checks that the attributes held are the ones that arrived and that
+    the arrival is not older than the copy, under the row's lock. Returns the (object type, external id) keys it
+    wrote; the others are left to source_records_stage.
+
+    Only copies whose attributes' times need nothing but the arrival's stamp take this way: every attribute has its
+    time, or the copy has no timestamp of its own yet (one the hub wrote); the rest go the whole way."""
+    rows = []
+    for arrival in arrivals:
+        key = (arrival.object_type, str(arrival.external_id))
+        if key not in held or not arrival.digest:
+            continue
+        try:
+            attributes = orjson.dumps(json_safe(arrival.attributes)).decode()
+            payload = orjson.dumps(json_safe(arrival.payload)).decode()
+        except (TypeError, orjson.JSONEncodeError):  # what orjson does not carry goes the whole way
+            continue
+        stamp = arrival.source_modified_at.isoformat() if arrival.source_modified_at else None
+        rows.append((held[key], attributes, payload, arrival.digest, arrival.source_modified_at, stamp))
+    if not rows:
+        return set()
+    rows.sort(key=lambda row: str(row[0]))  # rows locked in pk order, as the whole way locks them
+    table = SourceRecord._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {table} AS t SET payload = v.payload::jsonb, payload_hash = v.digest,
+                    source_modified_at = v.modified, last_changed_at = %s,
+                    attribute_times = CASE WHEN t.source_modified_at IS NULL THEN coalesce((
+                        SELECT jsonb_object_agg(k, coalesce(t.attribute_times -> k, to_jsonb(v.stamp)))
+                        FROM jsonb_object_keys(t.attributes) AS k
+                        WHERE t.attribute_times ? k OR v.stamp IS NOT NULL), '{{}}'::jsonb)
+                        ELSE t.attribute_times END
+                FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::varchar[], %s::timestamptz[], %s::text[])
+                    AS v(id, attributes, payload, digest, modified, stamp)
+                WHERE t.id = v.id AND t.system_id = %s AND t.attributes = v.attributes::jsonb AND NOT t.is_deleted
+                  AND t.golden_record_id IS NOT NULL AND t.payload_hash <> v.digest
+                  AND (v.modified IS NULL OR t.source_modified_at IS NULL OR v.modified >= t.source_modified_at)
+                  AND (t.source_modified_at IS NULL OR (
+                      t.attribute_times ?& ARRAY(SELECT jsonb_object_keys(t.attributes))
+                      AND t.attributes ?& ARRAY(SELECT jsonb_object_keys(t.attribute_times))))
+                RETURNING t.object_type, t.external_id""",  # noqa: S608 (table name only)
+            [timezone.now(), *map(list, zip(*rows, strict=True)), system.pk])
+        return {(object_type, external_id) for object_type, external_id in cursor.fetchall()}
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from canonical.services.arrivals import (
     match_views_write,
     source_records_match,
     source_records_prepare,
+    source_records_repayload,
     source_records_stage,
 )
 from canonical.services.golden import (
@@ -178,6 +179,14 @@ def _apply_in_bulk(stream: Stream, arrivals: Sequence[Arrival], counts: PageCoun
     may then wait for this page's rows (the same records arriving by a webhook as they are pulled) is the victim
     of a deadlock PostgreSQL breaks, and is applied again (stream_page_apply)."""
     reason = f"pulled from {stream.system.key}"
+    # The hub's own writes read back (and other changes of nothing it maps) are written without reading their rows.
+    light = source_records_repayload(system=stream.system, arrivals=arrivals, held=known) if known else set()
+    if light:
+        counts.updated += len(light)
+        arrivals = [a for a in arrivals if (a.object_type, str(a.external_id)) not in light]
+        known = {key: pk for key, pk in known.items() if key not in light}
+        if not arrivals:
+            return
     staged = source_records_stage(system=stream.system, arrivals=arrivals, reason=reason, known=known)
     changed = [s for s in staged if s.changed]
     counts.unchanged += len(staged) - len(changed)

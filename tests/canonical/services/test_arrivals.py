@@ -18,6 +18,7 @@ from canonical.services.arrivals import (
     Arrival,
     arrivals_changing,
     source_records_match,
+    source_records_repayload,
     source_records_stage,
 )
 from canonical.services.golden import source_record_stage
@@ -311,3 +312,47 @@ def test_name_similarity_is_pg_trgm_s(db, a, b):
 
     assert similarity(trigrams(a), trigrams(b)) == pytest.approx(expected, abs=1e-7)
     assert (similarity(trigrams(a), trigrams(b)) >= 0.6) == over
+
+
+T1, T2, T3 = (dt.datetime(2026, 5, d, 9, 30, 15, 250000, tzinfo=dt.UTC) for d in (1, 2, 3))
+ATTRS = {"legal_name": "Firm", "country": "GB"}
+
+
+@pytest.mark.parametrize("held, arriving, light", [
+    # the hub's own write read back: no timestamp, no attribute times; the arrival's stamp gives each its time
+    ((ATTRS, None, None), (ATTRS, T2), True),
+    ((ATTRS, None, None), (ATTRS, None), True),
+    # a pulled copy whose payload alone moved on: its times stay
+    ((ATTRS, T1, None), (ATTRS, T2), True),
+    # attributes that changed, an older arrival, a copy with an attribute without its time: the whole way
+    ((ATTRS, T1, None), ({**ATTRS, "country": "FR"}, T2), False),
+    ((ATTRS, T2, None), (ATTRS, T1), False),
+    ((ATTRS, T1, {"legal_name": T1.isoformat()}), (ATTRS, T3), False),
+])
+def test_a_payload_only_arrival_is_written_without_its_row_as_the_whole_way_writes_it(systems, held, arriving, light):
+    """source_records_repayload writes what source_records_stage would, where it takes an arrival at all."""
+    golden = Client.objects.create(legal_name="Firm", display_name="Firm")
+    attributes, modified, times = held
+    copies = {}
+    for key in ("salesforce", "netsuite"):  # one copy to take the light way, its twin the whole way
+        (staged,) = source_records_stage(system=systems[key], reason="written by the hub", arrivals=[
+            Arrival("Account", "a1", "client", attributes, {"Id": "a1"}, modified, golden_record_id=golden.pk)])
+        if times is not None:
+            SourceRecord.objects.filter(pk=staged.source_record.pk).update(attribute_times=times)
+        copies[key] = staged.source_record.pk
+    new_attributes, new_modified = arriving
+    arrival = Arrival("Account", "a1", "client", new_attributes, {"Id": "a1", "Name": "Firm", "v": 2}, new_modified)
+    histories = SourceRecord.history.count()
+
+    changing = arrivals_changing(system=systems["salesforce"], arrivals=[arrival])
+    written = source_records_repayload(system=systems["salesforce"], arrivals=changing.arrivals, held=changing.held)
+    whole = arrivals_changing(system=systems["netsuite"], arrivals=[arrival])
+    source_records_stage(system=systems["netsuite"], arrivals=whole.arrivals, reason="read back", known=whole.held)
+
+    assert written == ({("Account", "a1")} if light else set())
+    if light:
+        fields = ("attributes", "attribute_times", "payload", "payload_hash", "source_modified_at", "is_deleted",
+                  "golden_record_id")
+        one, twin = (SourceRecord.objects.values(*fields).get(pk=copies[key]) for key in ("salesforce", "netsuite"))
+        assert one == twin and one["payload"]["v"] == 2
+        assert SourceRecord.history.count() == histories  # a payload alone: no history row either way
