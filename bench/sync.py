@@ -227,6 +227,7 @@ def serve_emulator(platform: str, data_file: str, port_file: str) -> None:
     from wsgiref.simple_server import make_server
 
     from connectors.emulators import QuietHandler, ThreadingServer
+    from hub import memory
 
     records = json.loads(Path(data_file).read_text())
     if platform == "salesforce":
@@ -243,6 +244,7 @@ def serve_emulator(platform: str, data_file: str, port_file: str) -> None:
         for table in emulator.store.values():
             table.clear()
         emulator.store["customer"].update(records)
+    memory.collector_tune()  # as the emulators run on their own
     server = make_server("127.0.0.1", 0, BenchFront(platform, emulator), server_class=ThreadingServer,
                          handler_class=QuietHandler)
     server.request_queue_size = 128

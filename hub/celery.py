@@ -4,7 +4,7 @@ import os
 
 from celery import Celery, signals
 
-from hub import correlation
+from hub import correlation, memory
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
 
@@ -23,6 +23,13 @@ app.autodiscover_tasks()
 # Celery's own request.correlation_id is the task id (an AMQP property), so ours travels under its own name.
 HEADER = "concord_correlation_id"
 _tokens: dict[str, object] = {}
+
+
+@signals.worker_init.connect
+@signals.worker_process_init.connect
+def _tune_collector(**kwargs) -> None:
+    # In the main process for the solo and thread pools, in each child for prefork (after the fork).
+    memory.collector_tune()
 
 
 @signals.before_task_publish.connect

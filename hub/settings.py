@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from hub import embedded
+from hub import embedded, memory
 
 # --- environment -------------------------------------------------------------------------------
 
@@ -244,6 +244,9 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
 # A pull stops reading and placing after this long and is continued by the next task (connectors.tasks): half the
 # soft limit leaves room for the page and the chunk of placing in hand, and for waiting on another's chunk.
 CONCORD_RUN_BUDGET_S = env_int("CONCORD_RUN_BUDGET_S", CELERY_TASK_SOFT_TIME_LIMIT // 2)
+# The garbage collector of the long-lived processes (hub.memory): read here too, so a bad value stops every process
+# at start with a clear error, not only a worker's children.
+CONCORD_GC_THRESHOLDS = memory.collector_thresholds()
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

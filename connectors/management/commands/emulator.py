@@ -4,6 +4,7 @@
 from django.core.management.base import BaseCommand
 
 from connectors.emulators import EMULATORS, emulator_serve
+from hub import memory
 
 
 class Command(BaseCommand):
@@ -18,6 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, platform: str, host: str, port: int | None, seed: int, clients: int, **options):
         server, url = emulator_serve(platform, host=host, port=port, seed=seed, clients=clients)
+        memory.collector_tune()  # it holds the platform's records for as long as it runs
         credentials = ", ".join(f"{k}={v}" for k, v in EMULATORS[platform].environment.items())
         self.stdout.write(f"{platform} emulator on {url} (seed {seed}); credentials: {credentials}")
         self.stdout.flush()
