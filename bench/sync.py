@@ -1032,7 +1032,7 @@ class Profiler:
             inclusive: collections.Counter[str] = collections.Counter()
             own: collections.Counter[str] = collections.Counter()
             total = 0
-            for line in out.read_text().splitlines():
+            for line in out.read_text(errors="replace").splitlines():
                 stack, _, count = line.rpartition(" ")
                 if not count.isdigit():
                     continue
