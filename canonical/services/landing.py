@@ -222,11 +222,31 @@ class _Chunk:
                 self.sources.append(source)
         self.views = {view.pk: view for view in MatchRecord.objects.filter(pk__any=[s.pk for s in self.sources])}
         self.sources = [s for s in self.sources if s.pk in self.views]
+        self.alone = self._alone()
         self.result = Placed()
         self.by_name: list[int] = []  # records to look up by name once the chunk is committed
         self.held: dict[str, int] = {}  # how many live records hold each of the chunk's keys (as far as read)
         self.decided: dict[int, tuple[str, Any, Scored | None]] = {}
         self.decisions: dict[int, MatchDecision] = {}
+
+    def _alone(self) -> dict[int, tuple[models.Model, list[str]] | ValidationError]:
+        """Each record's golden record as it would be built from the record alone, or why it cannot be, worked out
+        here, before the lock is waited for: most of a chunk's new golden records are one record's, and building
+        them (survivorship, validation) was a fifth of the time the lock was held. A record's own golden record
+        depends on the record alone (one referring to another record is parked, not in a chunk; one naming a
+        related record otherwise is built in the lock, as before), so it is the same built now or then. Those
+        that join a golden record or a cluster are built for nothing."""
+        related = [f.name for f in (self.model._meta.get_field(a) for a in self.model.SURVIVED_ATTRIBUTES)
+                   if f.is_relation]
+        alone: dict[int, tuple[models.Model, list[str]] | ValidationError] = {}
+        for i, source in enumerate(self.sources):
+            if any(source.attributes.get(name) not in (None, "") for name in related):
+                continue
+            try:
+                alone[i] = golden_record_build(model=self.model, sources=[source], reason=self.reason)
+            except ValidationError as exc:
+                alone[i] = exc
+        return alone
 
     # -- deciding -------------------------------------------------------------------------------------------
     def place(self) -> Placed:
@@ -347,6 +367,11 @@ class _Chunk:
         return refused
 
     def _build(self, idx: Sequence[int]) -> tuple[models.Model, list[int], list[str]]:
+        if len(idx) == 1 and (alone := self.alone.pop(idx[0], None)) is not None:
+            if isinstance(alone, ValidationError):
+                raise alone
+            record, changed = alone
+            return record, list(idx), changed
         record, changed = golden_record_build(model=self.model, sources=[self.sources[i] for i in idx],
                                               reason=self.reason)
         return record, list(idx), changed

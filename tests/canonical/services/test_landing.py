@@ -173,6 +173,23 @@ def test_a_landed_record_whose_golden_record_would_not_be_valid_stays_parked_and
     assert place()["client"].refused == 1
 
 
+def test_a_landed_record_naming_its_parent_by_golden_id_is_placed_with_the_parent_as_it_is_then(systems):
+    land(systems["salesforce"], [client("salesforce", "001P", legal_name="Fabrikam Holdings plc")])
+    place()
+    parent = Client.objects.get()
+    land(systems["salesforce"], [client("salesforce", "001Q", legal_name="Fabrikam Retail Ltd",
+                                        parent=parent.golden_id.lower()),
+                                 client("salesforce", "001R", legal_name="Fabrikam Labs Ltd", parent="CL-999999")])
+
+    placed = place()["client"]
+
+    child = Client.objects.get(legal_name="Fabrikam Retail Ltd")
+    waiting = Client.objects.get(legal_name="Fabrikam Labs Ltd")
+    assert (placed.created, placed.refused) == (2, 0)
+    assert child.parent_id == parent.pk and "unresolved" not in child.lineage["parent"]
+    assert waiting.parent_id is None and waiting.lineage["parent"]["unresolved"] == "CL-999999"  # linked when it comes
+
+
 def test_a_landed_record_sharing_no_key_is_looked_up_by_name_once_its_chunk_is_committed(systems):
     land(systems["salesforce"], [client("salesforce", "001C", legal_name="Contoso Pharmaceuticals Ltd",
                                         website="https://contoso-pharma.example", billing_postcode="LS1 4AP")])
