@@ -261,18 +261,34 @@ def similarity(a: frozenset[str], b: frozenset[str], shared: int | None = None) 
     return _ratio(shared, len(a) + len(b) - shared)
 
 
+@lru_cache(maxsize=1_024)
+def _sizes_within(size: int) -> tuple[int, int]:
+    """The trigram counts another name may have and still be TRIGRAM_THRESHOLD similar to one with ``size``: at
+    most the smaller set is shared, so the ratio of the sizes (in single precision, as similarity() computes it)
+    must reach the threshold. (lo, hi), both inclusive; lo > hi when none can."""
+    lo = size
+    while lo > 1 and _ratio(lo - 1, size) >= TRIGRAM_THRESHOLD:
+        lo -= 1
+    hi = size
+    while _ratio(size, hi + 1) >= TRIGRAM_THRESHOLD:
+        hi += 1
+    return (lo, hi) if _ratio(size, size) >= TRIGRAM_THRESHOLD else (1, 0)
+
+
 def most_similar(own: frozenset[str], grams: Mapping[Any, frozenset[str]], pks: Iterable[Any]) -> list[Any]:
-    """The pks whose trigrams are at least TRIGRAM_THRESHOLD similar to ``own``, best first (ties by pk's text):
-    only those past the threshold are ranked."""
-    scored = []
+    """The pks (those ``grams`` holds) whose trigrams are at least TRIGRAM_THRESHOLD similar to ``own``, best first
+    (ties by pk's text): a name whose size alone keeps it under the threshold is not compared."""
     size = len(own)
+    if not size:
+        return []
+    lo, hi = _sizes_within(size)
+    scored = []
     for pk in pks:
-        other = grams[pk]
-        # At most the smaller set's trigrams are shared: past the threshold only if the sizes are close enough
-        # (the same single-precision ratio, so no pair similarity() keeps is skipped).
-        if size and other and _ratio(min(size, len(other)), max(size, len(other))) < TRIGRAM_THRESHOLD:
+        other = grams.get(pk)
+        if other is None or not lo <= len(other) <= hi:
             continue
-        score = similarity(own, other)
+        shared = len(own & other)
+        score = _ratio(shared, size + len(other) - shared)
         if score >= TRIGRAM_THRESHOLD:
             scored.append((-score, str(pk), pk))
     scored.sort(key=lambda s: (s[0], s[1]))
@@ -295,7 +311,7 @@ def similar_names(entity_type: str, views: Sequence[MatchRecord], *, exclude: Se
     for pk, view in wanted.items():
         own = trigrams(view.name_key)
         near = {i for key in view.name_keys if key in distinctive for i in holders.get(key, ())} - {pk}
-        chosen[pk] = most_similar(own, grams, (i for i in near if i in grams))[:CANDIDATE_LIMIT]
+        chosen[pk] = most_similar(own, grams, near)[:CANDIDATE_LIMIT]
     held = _views({i for ids in chosen.values() for i in ids})
     return {pk: [held[i] for i in ids if i in held] for pk, ids in chosen.items()}
 

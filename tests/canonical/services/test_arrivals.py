@@ -3,6 +3,7 @@ its records one at a time decides: the same golden records, decisions, parked re
 
 import datetime as dt
 import itertools
+import random
 import uuid
 from collections import Counter
 from dataclasses import replace
@@ -22,7 +23,13 @@ from canonical.services.arrivals import (
     source_records_stage,
 )
 from canonical.services.golden import source_record_stage
-from canonical.services.matching import similarity, source_record_match, trigrams
+from canonical.services.matching import (
+    TRIGRAM_THRESHOLD,
+    most_similar,
+    similarity,
+    source_record_match,
+    trigrams,
+)
 from hub import correlation
 from tests.factories.canonical import ConnectedSystemFactory
 
@@ -312,6 +319,20 @@ def test_name_similarity_is_pg_trgm_s(db, a, b):
 
     assert similarity(trigrams(a), trigrams(b)) == pytest.approx(expected, abs=1e-7)
     assert (similarity(trigrams(a), trigrams(b)) >= 0.6) == over
+
+
+def test_the_names_most_similar_are_every_name_past_the_threshold_best_first():
+    rng = random.Random(7)
+    words = ["acme", "acne", "northwind", "northwnd", "analytics", "analytic", "holdings", "uk", "ltd", "group",
+             "kestrel", "kestral", "blue", "water", "bluewater", "a", "de", "la", "3m", "partners", "partner"]
+    names = {uuid.UUID(int=i): " ".join(rng.choices(words, k=rng.randint(1, 4))) for i in range(2_000)}
+    grams = {pk: trigrams(name) for pk, name in names.items()}
+    for own in [trigrams(" ".join(rng.choices(words, k=rng.randint(1, 4)))) for _ in range(200)] + [frozenset()]:
+        pks = rng.sample(sorted(names), 300) + [uuid.uuid4()]  # one no name is known for: left out
+        expected = sorted(((-similarity(own, grams[pk]), str(pk), pk) for pk in pks if pk in grams
+                           and similarity(own, grams[pk]) >= TRIGRAM_THRESHOLD), key=lambda s: (s[0], s[1]))
+
+        assert most_similar(own, grams, pks) == [pk for _, _, pk in expected]
 
 
 T1, T2, T3 = (dt.datetime(2026, 5, d, 9, 30, 15, 250000, tzinfo=dt.UTC) for d in (1, 2, 3))
