@@ -172,18 +172,15 @@ def _placing_pass(matcher: Matcher, reason: str, chunk: int, wait: bool,
         # Past the deadline, once a chunk is placed (a run that placed none would leave the next as it found it)
         if deadline is not None and after is not None and time.monotonic() >= deadline:
             return replace(total, unfinished=True)
-        landed = _landed().filter(entity_type=matcher.entity_type)
-        if after is not None:
-            landed = landed.filter(Q(first_seen_at__gt=after[0]) | Q(first_seen_at=after[0], id__gt=after[1]))
-        landed = landed.order_by("first_seen_at", "id")[:chunk]
-        # A process that will wait for the lock builds the chunk's golden records first, holding nothing.
-        alone = _alone_built(matcher, landed, reason) if wait else {}
         with transaction.atomic():
             if not wait and not match_lock_try(entity_type=matcher.entity_type):
                 return None if after is None else total
+            landed = _landed().filter(entity_type=matcher.entity_type)
+            if after is not None:
+                landed = landed.filter(Q(first_seen_at__gt=after[0]) | Q(first_seen_at=after[0], id__gt=after[1]))
             # The chunk is read, its rows locked, before the lock is waited for: another process may be placing the
             # chunk before it meanwhile (whose rows are skipped, locked). Only deciding needs the lock: what is live.
-            placing = _Chunk(matcher, landed, reason, alone)
+            placing = _Chunk(matcher, landed.order_by("first_seen_at", "id")[:chunk], reason)
             if not placing.taken:
                 return total
             if wait:
@@ -208,50 +205,11 @@ def bulk_load_analyze() -> None:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
-def _alone_built(matcher: Matcher, landed: models.QuerySet, reason: str) -> dict[Any, tuple[tuple, Any]]:
-    """Each landed record's golden record as it would be built from the record alone (or why it cannot be), by
-    source record pk, with what it was built from (``_inputs``): worked out before the chunk's transaction, holding
-    no lock. Most of a chunk's new golden records are one record's, and building them (survivorship, validation)
-    was a fifth of the time the matching lock was held. The records are read skipping those another process holds
-    (a chunk being placed), in a transaction that ends before anything is built: a process holding rows while it
-    builds would keep a match that holds the lock waiting on them, and itself then wait for that lock. A record
-    referring to another record (parked, not placed with a chunk) or naming a related one is left to the chunk (its
-    golden record depends on what else is there when it is placed); one that changes before the chunk locks it is
-    built again there. Those that join a golden record or a cluster are built for nothing. Inside a caller's
-    transaction the rows would stay locked: nothing is built ahead then."""
-    if connection.in_atomic_block:
-        return {}
-    model = model_for(matcher.entity_type)
-    with transaction.atomic():
-        rows = list(landed.select_for_update(skip_locked=True, of=("self",)).defer("payload"))
-    systems = ConnectedSystem.objects.in_bulk()
-    related = [f.name for f in (model._meta.get_field(a) for a in model.SURVIVED_ATTRIBUTES) if f.is_relation]
-    built: dict[Any, tuple[tuple, Any]] = {}
-    for source in rows:
-        if _references(source) or any(source.attributes.get(name) not in (None, "") for name in related):
-            continue
-        source.system = systems[source.system_id]
-        try:
-            got: Any = golden_record_build(model=model, sources=[source], reason=reason)
-        except ValidationError as exc:
-            got = exc
-        built[source.pk] = (_inputs(source), got)
-    return built
-
-
-def _inputs(source: SourceRecord) -> tuple:
-    """What a golden record built from the source alone is built from."""
-    return (source.system_id, source.entity_type, source.attributes, source.attribute_times,
-            source.source_modified_at, source.is_deleted)
-
-
 class _Chunk:
     """One transaction's landed records, their candidates, and what placing them writes."""
 
-    def __init__(self, matcher: Matcher, landed: models.QuerySet, reason: str,
-                 alone: Mapping[Any, tuple[tuple, Any]] | None = None) -> None:
-        """Take the landed records of ``landed`` (ordered and sliced) no other transaction holds, locked; ``alone``:
-        golden records built ahead (``_alone_built``), used for the records that have not changed since."""
+    def __init__(self, matcher: Matcher, landed: models.QuerySet, reason: str) -> None:
+        """Take the landed records of ``landed`` (ordered and sliced) no other transaction holds, locked."""
         self.matcher, self.reason = matcher, reason
         self.model = model_for(matcher.entity_type)
         systems = ConnectedSystem.objects.in_bulk()
@@ -264,9 +222,6 @@ class _Chunk:
                 self.sources.append(source)
         self.views = {view.pk: view for view in MatchRecord.objects.filter(pk__any=[s.pk for s in self.sources])}
         self.sources = [s for s in self.sources if s.pk in self.views]
-        alone = alone or {}
-        self.alone = {i: alone[s.pk][1] for i, s in enumerate(self.sources)
-                      if s.pk in alone and alone[s.pk][0] == _inputs(s)}
         self.result = Placed()
         self.by_name: list[int] = []  # records to look up by name once the chunk is committed
         self.held: dict[str, int] = {}  # how many live records hold each of the chunk's keys (as far as read)
@@ -392,11 +347,6 @@ class _Chunk:
         return refused
 
     def _build(self, idx: Sequence[int]) -> tuple[models.Model, list[int], list[str]]:
-        if len(idx) == 1 and (alone := self.alone.pop(idx[0], None)) is not None:
-            if isinstance(alone, ValidationError):
-                raise alone
-            record, changed = alone
-            return record, list(idx), changed
         record, changed = golden_record_build(model=self.model, sources=[self.sources[i] for i in idx],
                                               reason=self.reason)
         return record, list(idx), changed

@@ -190,31 +190,6 @@ def test_a_landed_record_naming_its_parent_by_golden_id_is_placed_with_the_paren
     assert waiting.parent_id is None and waiting.lineage["parent"]["unresolved"] == "CL-999999"  # linked when it comes
 
 
-@pytest.mark.django_db(transaction=True)
-def test_golden_records_built_ahead_of_the_lock_are_built_again_for_a_record_changed_since(systems, monkeypatch):
-    from canonical.services import landing
-
-    land(systems["salesforce"], [client("salesforce", "001S", legal_name="Northwind Traders Ltd"),
-                                 client("salesforce", "001T", legal_name="Tailspin Toys Ltd")])
-    built_ahead = landing._alone_built
-
-    def then_renamed(*args, **kwargs):
-        ahead = built_ahead(*args, **kwargs)
-        assert len(ahead) == 2  # built with no lock held: the rows are free again
-        # a webhook renames one before the chunk takes its rows
-        SourceRecord.objects.filter(external_id="001T").update(
-            attributes={"country": "GB", "legal_name": "Tailspin Toys Group Ltd"})
-        return ahead
-
-    monkeypatch.setattr(landing, "_alone_built", then_renamed)
-
-    placed = place()["client"]
-
-    assert placed.created == 2
-    assert sorted(Client.objects.values_list("legal_name", flat=True)) == [
-        "Northwind Traders Ltd", "Tailspin Toys Group Ltd"]
-
-
 def test_a_landed_record_sharing_no_key_is_looked_up_by_name_once_its_chunk_is_committed(systems):
     land(systems["salesforce"], [client("salesforce", "001C", legal_name="Contoso Pharmaceuticals Ltd",
                                         website="https://contoso-pharma.example", billing_postcode="LS1 4AP")])
