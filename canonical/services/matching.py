@@ -287,8 +287,7 @@ def most_similar(own: frozenset[str], grams: Mapping[Any, frozenset[str]], pks: 
         other = grams.get(pk)
         if other is None or not lo <= len(other) <= hi:
             continue
-        shared = len(own & other)
-        score = _ratio(shared, size + len(other) - shared)
+        score = similarity(own, other)
         if score >= TRIGRAM_THRESHOLD:
             scored.append((-score, str(pk), pk))
     scored.sort(key=lambda s: (s[0], s[1]))
