@@ -178,15 +178,17 @@ def _name_key(matcher: Matcher, values: Mapping[str, str]) -> str:
 # --- candidates: b-tree probes of the match keys -------------------------------------------------
 
 def key_holders(entity_type: str, keys: Iterable[str], *, exclude: Sequence[Any] = (),
-                limit: int = CANDIDATE_LIMIT) -> dict[str, list[Any]]:
+                limit: int = CANDIDATE_LIMIT, text: bool = False) -> dict[str, list[Any]]:
     """The live match views (active, in a golden record) holding each key, up to ``limit`` a key, other than
-    the ``exclude``d: one statement, one index probe per key."""
+    the ``exclude``d: one statement, one index probe per key. With ``text``, their ids as strings (for a caller
+    that only sets and compares them: a string hashes once, a UUID at every lookup, in Python)."""
     keys = sorted(set(keys))
     if not keys:
         return {}
+    record_id = "m.record_id::text" if text else "m.record_id"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT k.key, m.record_id FROM unnest(%s::varchar[]) AS k(key)
+            f"""SELECT k.key, {record_id} FROM unnest(%s::varchar[]) AS k(key)
                 CROSS JOIN LATERAL (SELECT record_id FROM {MatchKey._meta.db_table}
                     WHERE entity_type = %s AND key = k.key AND golden_record_id IS NOT NULL
                       AND NOT (record_id = ANY(%s::uuid[])) LIMIT %s) AS m""",  # noqa: S608 (table name only)
@@ -304,30 +306,33 @@ def similar_names(entity_type: str, views: Sequence[MatchRecord], *, exclude: Se
     wanted = {v.pk: v for v in views if len(v.name_key) >= 3}
     counts = key_counts(entity_type, {k for v in wanted.values() for k in v.name_keys}, cap=TOKEN_BLOCK_CAP)
     distinctive = {k for k, n in counts.items() if n <= TOKEN_BLOCK_CAP and (probe is None or k in probe)}
-    holders = key_holders(entity_type, distinctive, exclude=exclude, limit=TOKEN_BLOCK_CAP)
+    # The holders' ids are handled as text: a probe sets and looks up hundreds of them.
+    holders = key_holders(entity_type, distinctive, exclude=exclude, limit=TOKEN_BLOCK_CAP, text=True)
     grams = {pk: trigrams(name) for pk, name in _names({i for ids in holders.values() for i in ids})}
-    chosen: dict[Any, list[Any]] = {}
+    chosen: dict[Any, list[str]] = {}
     for pk, view in wanted.items():
         own = trigrams(view.name_key)
-        near = {i for key in view.name_keys if key in distinctive for i in holders.get(key, ())} - {pk}
+        near = {i for key in view.name_keys if key in distinctive for i in holders.get(key, ())}
+        near.discard(str(pk))
         chosen[pk] = most_similar(own, grams, near)[:CANDIDATE_LIMIT]
     held = _views({i for ids in chosen.values() for i in ids})
     return {pk: [held[i] for i in ids if i in held] for pk, ids in chosen.items()}
 
 
-def _names(pks: set[Any]) -> list[tuple[Any, str]]:
-    """(pk, normalised name) of the match views, read with the ids as one array (there may be tens of thousands)."""
+def _names(pks: set[str]) -> list[tuple[str, str]]:
+    """(pk as text, normalised name) of the match views, read with the ids as one array (there may be tens of
+    thousands)."""
     if not pks:
         return []
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT source_record_id, name_key FROM {MatchRecord._meta.db_table} "  # noqa: S608
+        cursor.execute(f"SELECT source_record_id::text, name_key FROM {MatchRecord._meta.db_table} "  # noqa: S608
                        "WHERE source_record_id = ANY(%s::uuid[])", [list(pks)])
         return cursor.fetchall()
 
 
-def _views(pks: set[Any]) -> dict[Any, MatchRecord]:
-    """The match views with these pks."""
-    return {view.pk: view for view in MatchRecord.objects.filter(pk__any=sorted(pks, key=str))}
+def _views(pks: set[str]) -> dict[str, MatchRecord]:
+    """The match views with these pks (as text), by pk as text."""
+    return {str(view.pk): view for view in MatchRecord.objects.filter(pk__any=sorted(pks))}
 
 
 @dataclass(frozen=True)
