@@ -6,6 +6,7 @@ from canonical.models.engagements import Engagement, Milestone
 from canonical.models.glossary import GlossaryTerm
 from canonical.models.matching import (
     MatchClaim,
+    MatchCommonName,
     MatchConfiguration,
     MatchDecision,
     MatchKey,
@@ -18,6 +19,6 @@ from canonical.models.systems import ConnectedSystem
 
 __all__ = [
     "ChangeEvent", "Client", "ConnectedSystem", "Contract", "Engagement", "GlossaryTerm", "MatchClaim",
-    "MatchConfiguration", "MatchDecision", "MatchKey", "MatchRecord", "Milestone", "NotAMatch", "PotentialMatch",
-    "RevenueEvent", "SourceRecord",
+    "MatchCommonName", "MatchConfiguration", "MatchDecision", "MatchKey", "MatchRecord", "Milestone", "NotAMatch",
+    "PotentialMatch", "RevenueEvent", "SourceRecord",
 ]

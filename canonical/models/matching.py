@@ -86,6 +86,23 @@ class MatchKey(models.Model):
         return f"{self.key} -> {self.record_id}"
 
 
+class MatchCommonName(models.Model):
+    """A name key found held by more than TOKEN_BLOCK_CAP live match views: too common to identify a name (``~and``,
+    ``~group``), so it is never looked up, and the match views written from then on leave it out of their name keys,
+    which spares its MatchKey rows (in a 100k load, half of the name keys' rows were the holders of a few hundred
+    such words). Found by the bulk placing of a load (canonical.services.landing) and by the name probes; written
+    once, never removed: a name key common once stays common, whatever views come and go."""
+
+    entity_type = models.CharField(max_length=32)
+    key = models.CharField(max_length=300)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["entity_type", "key"], name="matchcommonname_unique")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
 class MatchClaim(models.Model):
     """A match key claimed by a transaction deciding arrivals: the row of the key (a 64-bit hash of entity type and
     key) is locked until the transaction ends (see ``match_claims_acquire``). Pages whose records share no key

@@ -44,6 +44,7 @@ from canonical.services.matching import (
     _decide,
     _name_key,
     block_keys,
+    common_names_drop,
     decision_build,
     key_counts,
     key_holders,
@@ -430,6 +431,7 @@ def match_views_write(*, sources: Sequence[SourceRecord]) -> None:
         matcher = matcher_for(entity_type)
         if matcher is not None:
             views += [_match_view(matcher, s) for s in sources if s.entity_type == entity_type]
+    common_names_drop(views)
     rows_insert(MatchRecord, views, unique_fields=["source_record"], update_fields=MATCH_VIEW_FIELDS)
 
 
@@ -682,6 +684,7 @@ class _Page:
                                          pks=sorted(pending.recompute - recomputed, key=str), reason=self.reason)
         self.errors.update(again.errors)
         if pending.views:
+            common_names_drop(list(pending.views.values()))
             rows_insert(MatchRecord, list(pending.views.values()), unique_fields=["source_record"],
                         update_fields=MATCH_VIEW_FIELDS)
         if pending.decisions:

@@ -52,6 +52,11 @@ from canonical.services.matching import (
     Scored,
     _best_per_golden,
     _decide,
+    common_names,
+    common_names_count,
+    common_names_drop,
+    common_names_in,
+    common_names_record,
     decision_build,
     explain,
     key_holders,
@@ -367,6 +372,13 @@ class _Chunk:
             view = self.views[self.sources[i].pk]
             view.golden_record_id, view.is_active = golden_pk, True
             views.append(view)
+        # Name keys too common to identify a name, known or held by more than the cap of these views alone, are left
+        # out (never looked up); the second kind is remembered, under the lock, so no other placing writes it.
+        entity_type = self.matcher.entity_type
+        found = common_names_in(views)
+        common = common_names(entity_type, {k for view in views for k in view.name_keys})
+        common_names_record(entity_type, found - common)
+        common_names_drop(views, {entity_type: common | found})
         # Written again rather than updated: the trigger keeps the keys of inserted rows in one plain insert, where
         # an update joins the statement's old and new rows (transition tables, which have no statistics).
         with connection.cursor() as cursor:
@@ -418,9 +430,13 @@ class _Chunk:
         records keep their decisions as new golden records, with no review opened; a re-match looks again.)"""
         if not self.by_name:
             return
+        entity_type = self.matcher.entity_type
+        common, found = common_names_count(entity_type, {k for i in self.by_name
+                                                         for k in self.views[self.sources[i].pk].name_keys})
+        common_names_record(entity_type, found)  # alone, before the review's transaction: it holds nothing else
         with transaction.atomic():
             before = {i: self.decided[i][0] for i in self.by_name}
-            self._similar_names(self.by_name, self.decided)
+            self._similar_names(self.by_name, self.decided, common)
             reviewed = []
             for i in self.by_name:
                 outcome, _, best = self.decided[i]
@@ -431,9 +447,9 @@ class _Chunk:
                     reviewed.append(decision)
             rows_update(MatchDecision, reviewed, ["outcome", "candidate_golden_id", "score", "contributions"])
 
-    def _similar_names(self, alone: Sequence[int], decided) -> None:
+    def _similar_names(self, alone: Sequence[int], decided, common: set[str]) -> None:
         views = [self.views[self.sources[i].pk] for i in alone]
-        found = similar_names(self.matcher.entity_type, views)
+        found = similar_names(self.matcher.entity_type, views, common=common)
         others = [[c for c in found.get(view.pk, []) if c.golden_record_id != decided[i][1]]
                   for i, view in zip(alone, views, strict=True)]
         pairs = [(view.values, candidates) for view, candidates in zip(views, others, strict=True)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -30,6 +30,7 @@ from canonical.matching.scoring import Model, default_m, default_u
 from canonical.matching.spec import MatchSpec, Thresholds, parse_spec
 from canonical.models import (
     MatchClaim,
+    MatchCommonName,
     MatchConfiguration,
     MatchDecision,
     MatchKey,
@@ -159,12 +160,13 @@ def block_keys(spec: MatchSpec, values: Mapping[str, str]) -> list[str]:
 def match_record_refresh(*, source_record: SourceRecord, matcher: Matcher) -> MatchRecord:
     values = match_values(matcher, source_record)
     name = _name_key(matcher, values)
+    common = common_names(matcher.entity_type, name_keys(name))
     record, _ = MatchRecord.objects.update_or_create(
         source_record=source_record,
         defaults={
             "entity_type": matcher.entity_type, "golden_record_id": source_record.golden_record_id,
             "values": values, "block_keys": block_keys(matcher.spec, values), "name_key": name,
-            "name_keys": name_keys(name), "is_active": not source_record.is_deleted,
+            "name_keys": [k for k in name_keys(name) if k not in common], "is_active": not source_record.is_deleted,
         },
     )
     return record
@@ -217,6 +219,57 @@ def key_counts(entity_type: str, keys: Iterable[str], *, cap: int | None = None)
                 [entity_type, cap + 1, keys])
         counted = dict(cursor.fetchall())
     return {key: counted.get(key, 0) for key in keys}
+
+
+# --- name keys too common to identify a name ----------------------------------------------------------------
+
+def common_names(entity_type: str, keys: Iterable[str]) -> set[str]:
+    """Those of the name keys known to be too common to identify a name (MatchCommonName): never looked up."""
+    keys = sorted({key for key in keys if key.startswith(NAME_KEY_MARK)})
+    if not keys:
+        return set()
+    return set(MatchCommonName.objects.filter(entity_type=entity_type, key__any=keys).values_list("key", flat=True))
+
+
+def common_names_count(entity_type: str, keys: Iterable[str]) -> tuple[set[str], set[str]]:
+    """(common, found): those of the name keys too common to identify a name, known (MatchCommonName) or held by
+    more than TOKEN_BLOCK_CAP live views now, and those of them found so now (for common_names_record)."""
+    keys = {key for key in keys if key.startswith(NAME_KEY_MARK)}
+    known = common_names(entity_type, keys)
+    counts = key_counts(entity_type, keys - known, cap=TOKEN_BLOCK_CAP)
+    found = {key for key, n in counts.items() if n > TOKEN_BLOCK_CAP}
+    return known | found, found
+
+
+def common_names_record(entity_type: str, keys: Iterable[str]) -> None:
+    """Remember name keys found held by more than TOKEN_BLOCK_CAP live views (the caller counted them). In one
+    order (sorted), so two writers of the same keys wait for one another one way only."""
+    keys = sorted(set(keys))
+    if keys:
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {MatchCommonName._meta.db_table} (entity_type, key) "  # noqa: S608 (table)
+                           "SELECT %s, k FROM unnest(%s::varchar[]) WITH ORDINALITY AS u(k, n) ORDER BY n "
+                           "ON CONFLICT DO NOTHING", [entity_type, keys])
+
+
+def common_names_in(views: Sequence[MatchRecord]) -> set[str]:
+    """The name keys more than TOKEN_BLOCK_CAP of these views (about to be live together) hold."""
+    held = Counter(key for view in views for key in view.name_keys)
+    return {key for key, n in held.items() if n > TOKEN_BLOCK_CAP}
+
+
+def common_names_drop(views: Sequence[MatchRecord], common: Mapping[str, set[str]] | None = None) -> None:
+    """Leave out of each view's name keys those too common to identify a name (``common`` by entity type, or
+    MatchCommonName's), before the views are written: no lookup would read their MatchKey rows."""
+    if common is None:
+        common = {}
+        for entity_type in {view.entity_type for view in views}:
+            common[entity_type] = common_names(
+                entity_type, {k for view in views if view.entity_type == entity_type for k in view.name_keys})
+    for view in views:
+        dropped = common.get(view.entity_type)
+        if dropped and not dropped.isdisjoint(view.name_keys):
+            view.name_keys = [key for key in view.name_keys if key not in dropped]
 
 
 def _value_counts(matcher: Matcher, keys: Sequence[str]) -> list[int]:
@@ -297,15 +350,19 @@ def most_similar(own: frozenset[str], grams: Mapping[Any, frozenset[str]], pks: 
 
 
 def similar_names(entity_type: str, views: Sequence[MatchRecord], *, exclude: Sequence[Any] = (),
-                  probe: Collection[str] | None = None) -> dict[Any, list[MatchRecord]]:
+                  probe: Collection[str] | None = None,
+                  common: Collection[str] | None = None) -> dict[Any, list[MatchRecord]]:
     """For each view, the live views named like it (trigram similarity >= TRIGRAM_THRESHOLD), best first, up to
     CANDIDATE_LIMIT: looked for among the views sharing one of its name keys held by at most TOKEN_BLOCK_CAP
     views (a common word or prefix identifies no name). One count, one probe and two reads for all the views: the
     names of the views found, then the views close enough to be candidates. With ``probe`` (the name keys the
-    transaction claimed), only those are looked up."""
+    transaction claimed), only those are looked up; with ``common`` (common_names_count's), those are not (else it
+    is asked)."""
     wanted = {v.pk: v for v in views if len(v.name_key) >= 3}
-    counts = key_counts(entity_type, {k for v in wanted.values() for k in v.name_keys}, cap=TOKEN_BLOCK_CAP)
-    distinctive = {k for k, n in counts.items() if n <= TOKEN_BLOCK_CAP and (probe is None or k in probe)}
+    names = {k for v in wanted.values() for k in v.name_keys}
+    if common is None:
+        common, _ = common_names_count(entity_type, names)
+    distinctive = {k for k in names if k not in common and (probe is None or k in probe)}
     # The holders' ids are handled as text: a probe sets and looks up hundreds of them.
     holders = key_holders(entity_type, distinctive, exclude=exclude, limit=TOKEN_BLOCK_CAP, text=True)
     grams = {pk: trigrams(name) for pk, name in _names({i for ids in holders.values() for i in ids})}
@@ -539,9 +596,8 @@ def match_claims_acquire(*, keys: Mapping[str, Iterable[str]]) -> dict[str, froz
                 claimed[entity_type] = None
                 continue
             cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [match_lock_key(entity_type)])
-            names = {k for k in wanted if k.startswith(NAME_KEY_MARK)}
-            counts = key_counts(entity_type, names, cap=TOKEN_BLOCK_CAP)
-            chosen = sorted((wanted - names) | {k for k in names if counts[k] <= TOKEN_BLOCK_CAP})
+            common, _ = common_names_count(entity_type, wanted)
+            chosen = sorted(wanted - common)
             # ON CONFLICT DO UPDATE locks the key's row (and waits for a claimer holding it); WHERE false writes
             # nothing. A key claimed for the first time is inserted, its new row locked until the commit.
             cursor.execute(

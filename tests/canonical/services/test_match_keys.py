@@ -3,13 +3,15 @@
 import datetime as dt
 
 import pytest
+from django.db import transaction
 
 from canonical.choices import MatchOutcome
 from canonical.matching.blocking import name_keys
-from canonical.models import Client, MatchKey, MatchRecord
-from canonical.services.arrivals import MATCH_VIEW_FIELDS
+from canonical.models import Client, MatchCommonName, MatchKey, MatchRecord, SourceRecord
+from canonical.services.arrivals import MATCH_VIEW_FIELDS, Arrival, source_records_prepare, source_records_stage
 from canonical.services.golden import source_record_mark_deleted, source_record_stage
-from canonical.services.matching import source_record_match
+from canonical.services.landing import landed_sources_place, source_records_land
+from canonical.services.matching import match_claims_acquire, source_record_match
 from canonical.services.merge import golden_record_merge
 from hub.db import rows_insert
 from tests.factories.canonical import ConnectedSystemFactory
@@ -104,3 +106,52 @@ def test_one_statement_writing_many_views_leaves_exactly_their_keys(systems):
     assert held == expected
     assert ("~industries" in {k for _, k, _ in held}) and not MatchKey.objects.filter(record_id=retired.pk).exists()
     assert {g for r, _, g in held if r == moved.pk} == {kept.golden_record_id}
+
+
+def test_a_name_word_a_placed_load_holds_past_the_cap_is_remembered_and_left_out_of_later_keys(systems, monkeypatch):
+
+    monkeypatch.setattr("canonical.services.matching.TOKEN_BLOCK_CAP", 2)
+    # given a load of three clients named "Meridian ...", landed and placed together
+    names = ["Meridian Zephyrine", "Meridian Quorvath", "Meridian Blaxwold"]
+    arrivals = [Arrival("Account", f"001{i}", "client", {"legal_name": name, "country": "GB"},
+                        {"Id": f"001{i}", "legal_name": name}) for i, name in enumerate(names)]
+    staged = source_records_stage(system=systems["salesforce"], arrivals=arrivals, reason="pulled")
+    source_records_land(sources=[s.source_record for s in staged])
+    landed_sources_place(entity_type="client", reason="pulled")
+
+    # then "meridian", held by three (over the cap of two), is remembered as too common to identify a name ...
+    common = set(MatchCommonName.objects.filter(entity_type="client").values_list("key", flat=True))
+    assert {"~meridian", "~meri"} <= common
+    assert not common & {"~zephyrine", "~quorvath", "~blaxwold"}
+    # ... and the views keep their own words' keys, not its
+    assert not MatchKey.objects.filter(key__in=["~meridian", "~meri"]).exists()
+    for source in SourceRecord.objects.all():
+        view = MatchRecord.objects.get(pk=source.pk)
+        assert keys_of(source) == {(k, source.golden_record_id) for k in view.block_keys + view.name_keys}
+        assert "~meridian" not in view.name_keys and any(k.startswith("~") for k in view.name_keys)
+
+    # when another "Meridian" arrives one at a time, its view leaves the word out too, and no page claims it
+    later, _ = arrive(systems["netsuite"], "9", legal_name="Meridian Wystan", country="GB")
+    assert "~meridian" not in MatchRecord.objects.get(pk=later.pk).name_keys
+    assert "~wystan" in MatchRecord.objects.get(pk=later.pk).name_keys
+    with transaction.atomic():
+        claimed = match_claims_acquire(keys=source_records_prepare(sources=[later]).keys)
+    assert "~meridian" not in claimed["client"] and "~wystan" in claimed["client"]
+
+
+def test_a_name_word_past_the_cap_with_what_the_hub_holds_is_remembered_by_the_load_s_name_probe(systems,
+                                                                                                monkeypatch):
+    monkeypatch.setattr("canonical.services.matching.TOKEN_BLOCK_CAP", 2)
+    # given two "Kestrel" clients the hub holds (two: not over the cap)
+    for i, name in enumerate(["Kestrel Ombrevia", "Kestrel Tanqueray"]):
+        arrive(systems["netsuite"], str(i), legal_name=name, country="GB")
+    assert not MatchCommonName.objects.exists()
+    # when a load places a third, which shares no blocking key with anything (so its name is probed)
+    staged = source_records_stage(system=systems["salesforce"], arrivals=[
+        Arrival("Account", "001Z", "client", {"legal_name": "Kestrel Vantablue", "country": "FR"},
+                {"Id": "001Z"})], reason="pulled")
+    source_records_land(sources=[s.source_record for s in staged])
+    landed_sources_place(entity_type="client", reason="pulled")
+
+    # then the probe found "kestrel" held by three, and it is remembered
+    assert "~kestrel" in set(MatchCommonName.objects.values_list("key", flat=True))
