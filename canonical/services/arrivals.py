@@ -34,6 +34,7 @@ from canonical.services.golden import (
     _apply,
     _attribute_times,
     _survive,
+    golden_record_validate,
     payload_digest,
 )
 from canonical.services.matching import (
@@ -306,8 +307,7 @@ def golden_record_build(*, model: type[models.Model], sources: Sequence[SourceRe
         values, lineage = _survive(record, sources)
         _apply(record, values)
         record.lineage = lineage
-        # Its id is a fresh UUID: asking the database whether it is taken would cost a query a record.
-        record.full_clean(exclude=["golden_id", "id"])
+        golden_record_validate(record)  # its id is a fresh UUID: not asked of the database
     except ValidationError as exc:
         raise ValidationError({"source": [f"cannot build a {model.ENTITY_TYPE} golden record: {exc}"]}) from exc
     record._change_reason = reason

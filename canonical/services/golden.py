@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -231,6 +232,19 @@ def _survive(record: models.Model, sources: Sequence[SourceRecord]) -> tuple[dic
     return values, lineage
 
 
+@cache
+def _not_survived(model: type[models.Model]) -> tuple[str, ...]:
+    """The fields of a golden record that survivorship does not set: its ids, version, lineage, overrides and times,
+    all the hub's own. A golden record is validated on the rest, the values its sources gave it."""
+    return tuple(f.name for f in model._meta.fields if f.name not in model.SURVIVED_ATTRIBUTES)
+
+
+def golden_record_validate(record: models.Model) -> None:
+    """Validate a golden record's survived values and its constraints (full_clean but for the fields the hub sets
+    itself: the lineage's JSON alone cost as much as checking three values). Raises ValidationError."""
+    record.full_clean(exclude=_not_survived(type(record)))
+
+
 def _apply(record: models.Model, values: Mapping[str, Any]) -> list[str]:
     changed = []
     for attribute, value in values.items():
@@ -264,7 +278,7 @@ def golden_record_create(
             values, lineage = _survive(record, source_records)
             _apply(record, values)
             record.lineage = lineage
-            record.full_clean(exclude=["golden_id"])
+            golden_record_validate(record)
         except ValidationError as exc:
             raise ValidationError({"source": [f"cannot build a {entity_type} golden record: {exc}"]}) from exc
         record._change_reason = reason
@@ -297,7 +311,7 @@ def golden_record_recompute(*, record: models.Model, reason: str) -> list[str]:
         if not changed and not _lineage_changed(locked.lineage, lineage):
             return []
         locked.lineage = lineage
-        locked.full_clean(exclude=["golden_id"])
+        golden_record_validate(locked)
         # The version counts changes of values, the ones consumers see; a value now supplied by another
         # source (lineage only) is kept in history without a new version or change event.
         locked.version += 1 if changed else 0

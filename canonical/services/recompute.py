@@ -9,7 +9,7 @@ record that would not be valid is left as it was and reported, without losing th
 
 Bulk writes send no signals: a caller that wants the change events relayed promptly asks for it once its
 batch is written, as the page path does. Beyond those few statements, survivorship reads the database to
-resolve references to other records and ``full_clean`` to check the foreign keys set and the constraints, a
+resolve references to other records and validation to check the foreign keys set and the constraints, a
 record at a time: a batch with neither (clients without a parent) reads the same whatever its size.
 """
 
@@ -27,7 +27,7 @@ from canonical.choices import ChangeOperation
 from canonical.models import ChangeEvent, ConnectedSystem, SourceRecord
 from canonical.registry import model_for
 from canonical.services.changes import change_event_build
-from canonical.services.golden import _apply, _lineage_changed, _survive
+from canonical.services.golden import _apply, _lineage_changed, _survive, golden_record_validate
 from hub.db import history_rows_insert, rows_insert, rows_update
 
 
@@ -97,7 +97,7 @@ def _recomputed(record: models.Model, sources: Sequence[SourceRecord]) -> list[s
     if not changed and not _lineage_changed(record.lineage, lineage):
         return None
     record.lineage = lineage
-    record.full_clean(exclude=["golden_id", "id"])  # an existing row's own id: no need to ask the database
+    golden_record_validate(record)
     # The version counts changes of values, the ones consumers see; a value now supplied by another source
     # (lineage only) is kept in history without a new version or change event.
     record.version += 1 if changed else 0
