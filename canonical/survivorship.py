@@ -147,6 +147,8 @@ def _pick(sources: Sequence[SourceValues], attribute: str, rule_name: str) -> Su
 
 
 def survive_attribute(attribute: str, rule: Rule, sources: Sequence[SourceValues]) -> Survivor | None:
+    if len(sources) == 1:
+        return _alone(attribute, rule, sources[0])
     recent = _by_recency(sources, attribute)
     if rule.strategy == SOURCE_PRIORITY:
         rank = rule.rank
@@ -184,6 +186,25 @@ def survive_attribute(attribute: str, rule: Rule, sources: Sequence[SourceValues
         return Survivor(best_source.attributes[attribute], best_source.source_record_id, best_source.system_key,
                         MOST_COMPLETE)
     return _pick(recent, attribute, MOST_RECENT)
+
+
+def _alone(attribute: str, rule: Rule, source: SourceValues) -> Survivor | None:
+    """survive_attribute with one source (most golden records have one): its value, if it has one, under the
+    rule's name, as each strategy names it then (source priority from a system it does not rank: most recent)."""
+    value = source.attributes.get(attribute)
+    if rule.strategy == AGGREGATE:
+        union: list = []
+        for item in value if isinstance(value, list) else ([value] if _present(value) else []):
+            if item not in union:
+                union.append(item)
+        return Survivor(union, source.source_record_id, source.system_key, AGGREGATE) if union else None
+    if not _present(value):
+        return None
+    if rule.strategy == SOURCE_PRIORITY:
+        name = SOURCE_PRIORITY if source.system_kind in rule.rank else MOST_RECENT
+    else:
+        name = rule.strategy if rule.strategy in (MOST_FREQUENT, MOST_COMPLETE) else MOST_RECENT
+    return Survivor(value, source.source_record_id, source.system_key, name)
 
 
 def survive(

@@ -108,3 +108,16 @@ def test_a_client_no_crm_names_goes_by_its_legal_name_until_one_does():
     assert (pinned["display_name"].value, pinned["display_name"].rule) == ("H&W Advisory Ltd", FALLBACK)
     assert (named["display_name"].value, named["display_name"].rule) == ("Harrison Webb", SOURCE_PRIORITY)
     assert "display_name" not in survive("client", ["display_name"], [erp])  # nothing to fall back on
+
+
+def test_one_source_survives_as_it_would_beside_a_source_that_says_nothing():
+    rules = [Rule(SOURCE_PRIORITY, ("netsuite",)), Rule(SOURCE_PRIORITY, ("salesforce",)), Rule(MOST_RECENT),
+             Rule(MOST_FREQUENT), Rule(MOST_COMPLETE), Rule(AGGREGATE)]
+    values = ["Acme Ltd", "", None, 0, [], ["a", "b", "a"], {}, {"system": "salesforce", "external_id": "001"}]
+    for rule in rules:
+        for value in values:
+            for kind, key in (("netsuite", "netsuite"), ("salesforce", "salesforce")):
+                alone = src(key, kind, 1, name=value)
+                silent = src("certinia", "certinia", 2)
+                assert survive_attribute("name", rule, [alone]) == survive_attribute("name", rule, [alone, silent]), (
+                    rule, value, kind)
