@@ -20,8 +20,8 @@ It reports:
 - the rows/s Postgres COPY reaches into a table as wide as the source records, on the same machine (ceiling);
 - the statements that took the database's time (pg_stat_statements) during the load.
 
-Writes bench/results/sync.json. ``--profile`` samples the workers with py-spy, if it is on PATH, and adds the
-functions that take their time.
+Writes bench/results/sync.json. ``--profile`` samples the workers and emulators with py-spy, if it is on PATH, and
+adds the functions that take their time.
 """
 
 from __future__ import annotations
@@ -439,7 +439,8 @@ def main() -> None:
     parser.add_argument("--inbound-concurrency", type=int, default=WORKERS["inbound"][1])
     parser.add_argument("--outbound-concurrency", type=int, default=WORKERS["outbound"][1])
     parser.add_argument("--timeout", type=float, default=7200.0, help="give up on the load after this many s")
-    parser.add_argument("--profile", action="store_true", help="sample the workers with py-spy (if on PATH)")
+    parser.add_argument("--profile", action="store_true",
+                        help="sample the workers and emulators with py-spy (if on PATH)")
     parser.add_argument("--keep", action="store_true", help="keep the data directory (database, logs)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "sync.json"))
     args = parser.parse_args()
@@ -997,7 +998,7 @@ def copy_ceiling(connection: Any, rows: int, repeats: int = 3) -> float:
 
 
 class Profiler:
-    """py-spy on every worker pool process during the load: where the workers' time goes, by function."""
+    """py-spy on every worker pool process and emulator during the load: where their time goes, by function."""
 
     def __init__(self, run: Run) -> None:
         self.run = run
@@ -1005,12 +1006,13 @@ class Profiler:
         self.processes: list[tuple[str, subprocess.Popen, Path]] = []
 
     def start(self, phase: str) -> None:
-        """Sample every worker pool process until stop(); the samples are summarised per phase and process."""
+        """Sample every worker pool process and emulator until stop(); the samples are summarised per phase and
+        process."""
         if not self.binary:
             print("py-spy is not on PATH: no profile")
             return
         for name, pid in self.run.named_pids().items():
-            if "-pool-" in name:
+            if "-pool-" in name or name.startswith("emulator-"):
                 out = self.run.directory / f"profile-{phase}-{name}.txt"
                 process = subprocess.Popen([self.binary, "record", "--pid", str(pid), "--format", "raw", "--rate", "50",
                                             "--output", str(out), "--nonblocking", "--gil"],
