@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery, signals
+from django.db import DatabaseError, close_old_connections, connections
 
 from hub import correlation, memory
 
@@ -50,3 +51,23 @@ def _unbind_correlation_id(task_id: str | None = None, **kwargs) -> None:
     token = _tokens.pop(task_id, None)
     if token is not None:
         correlation.deactivate(token)
+
+
+@signals.task_postrun.connect
+def _leave_the_database_as_found(task=None, **kwargs) -> None:
+    """A worker keeps its database connections from one task to the next (CELERY_DB_REUSE_MAX), so nothing of a task
+    stays on them: its session-level locks (a stream's pull lock, should the task have ended without releasing it)
+    are released, and a connection that failed or is older than CONN_MAX_AGE is closed, as Django does between
+    requests (one reused is checked before its next use). A task run eagerly, in its caller's process, leaves the
+    caller's connections to the caller."""
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is None or connection.in_atomic_block:
+            continue
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock_all()")
+        except DatabaseError:
+            connection.close()
+    close_old_connections()
