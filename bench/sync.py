@@ -271,17 +271,18 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds a process has used (psutil if installed, else /proc); None once it exited."""
+def cpu_seconds(pid: int, *, reaped: bool = False) -> float | None:
+    """User + system CPU seconds a process has used (psutil if installed, else /proc); with ``reaped``, its children
+    that have exited too. None once it exited."""
     if psutil is not None:
         try:
             times = psutil.Process(pid).cpu_times()
-            return times.user + times.system
+            return times.user + times.system + (times.children_user + times.children_system if reaped else 0.0)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             return None
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        fields = [int(f) for f in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:15]]
+        return (sum(fields) if reaped else fields[0] + fields[1]) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return None
 
@@ -316,12 +317,20 @@ class Sampler(threading.Thread):
                 sample[name] = value
             group = "worker-inbound" if name.startswith("worker-inbound") else \
                 "worker-outbound" if name.startswith("worker-outbound") else name
-            pids = [pid, *children(pid)] if name == "postgres" else [pid]  # the server's backends and helpers
-            for one in pids:
-                used = cpu_seconds(one)
+            if name == "postgres":
+                # The server with its backends and helpers: those that exited are in its own children's times (a
+                # backend of a short task lives less than a second: sampled alone, most would never be seen), the
+                # others are added as they stand. One running total, so none is counted twice.
+                used = cpu_seconds(pid, reaped=True)
+                live = [cpu_seconds(child) for child in children(pid)]
                 if used is not None:
                     with self.lock:
-                        self.cpu[one] = (group, used)
+                        self.cpu[pid] = (group, used + sum(t for t in live if t is not None))
+                continue
+            used = cpu_seconds(pid)
+            if used is not None:
+                with self.lock:
+                    self.cpu[pid] = (group, used)
         self.samples.append((time.monotonic(), sample))
 
     def cpu_by_group(self) -> dict[str, float]:
