@@ -36,6 +36,7 @@ from canonical.services.arrivals import (
 from canonical.services.golden import (
     source_record_mark_deleted,
     source_record_stage,
+    unresolved_entity_types,
     unresolved_references_recompute,
 )
 from canonical.services.landing import (
@@ -357,7 +358,7 @@ def _settle(stream: Stream, *, bulk: bool = False, deadline: float | None = None
     if bulk:
         bulk_load_analyze()
     parked_sources_match(system_id=stream.system_id)
-    for entity_type in ("client", "engagement", "milestone", "contract"):
+    for entity_type in unresolved_entity_types(("client", "engagement", "milestone", "contract")):
         unresolved_references_recompute(entity_type=entity_type)
     return True
 

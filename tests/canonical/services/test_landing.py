@@ -11,12 +11,14 @@ from canonical.choices import MatchOutcome
 from canonical.demo import generate
 from canonical.models import Client, MatchDecision, MatchRecord, PotentialMatch, SourceRecord
 from canonical.services.arrivals import Arrival, source_records_match, source_records_stage
-from canonical.services.golden import golden_record_create
+from canonical.services.golden import golden_record_create, unresolved_entity_types
 from canonical.services.landing import landed_entity_types, landed_sources_place, source_records_land
 from canonical.services.matching import match_record_refresh, matcher_for
 from canonical.services.rematch import entity_rematch
 from tests.canonical.services.test_arrivals import arrivals_of, one_at_a_time, outcome
 from tests.side_by_side import side_by_side
+
+TYPES_WITH_REFERENCES = ("client", "engagement", "milestone", "contract")
 
 
 def land(system, arrivals, reason="pulled") -> set[str]:
@@ -177,6 +179,7 @@ def test_a_landed_record_naming_its_parent_by_golden_id_is_placed_with_the_paren
     land(systems["salesforce"], [client("salesforce", "001P", legal_name="Fabrikam Holdings plc")])
     place()
     parent = Client.objects.get()
+    assert unresolved_entity_types(TYPES_WITH_REFERENCES) == []
     land(systems["salesforce"], [client("salesforce", "001Q", legal_name="Fabrikam Retail Ltd",
                                         parent=parent.golden_id.lower()),
                                  client("salesforce", "001R", legal_name="Fabrikam Labs Ltd", parent="CL-999999")])
@@ -188,6 +191,8 @@ def test_a_landed_record_naming_its_parent_by_golden_id_is_placed_with_the_paren
     assert (placed.created, placed.refused) == (2, 0)
     assert child.parent_id == parent.pk and "unresolved" not in child.lineage["parent"]
     assert waiting.parent_id is None and waiting.lineage["parent"]["unresolved"] == "CL-999999"  # linked when it comes
+    # the end of a pull finds the clients waiting, in one statement, and only them
+    assert unresolved_entity_types(TYPES_WITH_REFERENCES) == ["client"]
 
 
 def test_a_landed_record_sharing_no_key_is_looked_up_by_name_once_its_chunk_is_committed(systems):
