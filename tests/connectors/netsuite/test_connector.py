@@ -2,6 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from canonical.demo import generate
 from connectors.base import Upsert
 from connectors.netsuite import mapping
@@ -284,3 +286,14 @@ def test_what_a_write_leaves_is_what_reading_the_record_back_gives(connector: Ne
 
     assert connector.written_attributes(upsert) == read.attributes
     assert read.attributes["status"] == "active" and "display_name" not in read.attributes  # not a customer field
+
+
+def test_the_account_s_local_times_are_read_as_they_were_written_and_a_malformed_one_is_refused(
+        connector: NetSuiteConnector) -> None:
+    # the account's own clock, across a change of its offset (ambiguous hour: the first of the two, fold 0)
+    for text in ("2026-03-08T01:59:59", "2026-03-08T03:00:00", "2026-11-01T01:30:00", "2026-12-31T23:59:59"):
+        expected = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=connector.timezone, fold=0)
+        assert connector._from_local(text) == expected.astimezone(UTC)
+    for bad in ("2026-12-07T25:00:00", "2026-12-07 23:43:13", "07/12/2026 23:43", ""):
+        with pytest.raises(ValueError):
+            connector._from_local(bad)
