@@ -160,13 +160,14 @@ def block_keys(spec: MatchSpec, values: Mapping[str, str]) -> list[str]:
 def match_record_refresh(*, source_record: SourceRecord, matcher: Matcher) -> MatchRecord:
     values = match_values(matcher, source_record)
     name = _name_key(matcher, values)
-    common = common_names(matcher.entity_type, name_keys(name))
+    keys = name_keys(name)
+    common = common_names(matcher.entity_type, keys)
     record, _ = MatchRecord.objects.update_or_create(
         source_record=source_record,
         defaults={
             "entity_type": matcher.entity_type, "golden_record_id": source_record.golden_record_id,
             "values": values, "block_keys": block_keys(matcher.spec, values), "name_key": name,
-            "name_keys": [k for k in name_keys(name) if k not in common], "is_active": not source_record.is_deleted,
+            "name_keys": [k for k in keys if k not in common], "is_active": not source_record.is_deleted,
         },
     )
     return record
