@@ -39,7 +39,8 @@ class SourceRecord(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True)
     first_seen_at = models.DateTimeField(auto_now_add=True)
     last_changed_at = models.DateTimeField(auto_now=True)
-    history = tracked(excluded_fields=["payload"])
+    # Its history is read a record at a time (by id): the live table's other indexes are not kept for it.
+    history = tracked(excluded_fields=["payload"], no_db_index=["system", "golden_record_id"])
 
     class Meta:
         ordering = ["system_id", "object_type", "external_id"]
