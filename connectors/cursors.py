@@ -39,7 +39,11 @@ from datetime import datetime, timedelta
 
 from connectors.base import Change, Page
 
-DEFAULT_SWEEP_S = 60  # a connector's ``sweep_s``: how often a read looks back for late commits
+# A connector's ``sweep_s``: how often a read looks back for late commits. Every record stamped within overlap + sweep
+# of a sweep is read again by it, so a stream the hub writes to heavily (its own writes read back) is read about
+# (overlap + sweep) / sweep times: three times at once a minute with a 120 s overlap, 1.4 at once in five minutes.
+# Late commits are rare (a long transaction); finding one within minutes is soon enough.
+DEFAULT_SWEEP_S = 300
 DEFAULT_SETTLE_S = 3  # a connector's ``settle_s``: how long the mark's second is read again (see the module)
 
 

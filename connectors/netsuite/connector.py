@@ -1,7 +1,7 @@
 """The NetSuite connector: deltas and deletions through SuiteQL, writes as ``eid:`` upserts (or updates by id).
 
 Reading: SuiteQL selects ``id`` and ``TO_CHAR(lastmodifieddate, 'YYYY-MM-DD"T"HH24:MI:SS')`` (a sortable
-timestamp in the account time zone) for the window ``lastmodifieddate >= high-water mark`` (once a minute, from
+timestamp in the account time zone) for the window ``lastmodifieddate >= high-water mark`` (every five minutes, from
 ``overlap_s`` before it, for records committed late: a time cursor, see connectors.cursors), ordered by
 ``lastmodifieddate, id``, each next page asked for the rows after the last one read (see ``_pages``). Customers and
 projects come whole with their delta query (their fields, names through ``BUILTIN.DF``, the billing address
@@ -55,7 +55,7 @@ def parse_cursor(cursor: str | None) -> datetime | None:
 class NetSuiteConnector(Connector):
     """Config: ``client_id_env``, ``certificate_id_env``, ``private_key_env`` (names of environment variables),
     ``timezone`` (account time zone, default America/Los_Angeles), ``overlap_s`` (how late a record may commit
-    after its stamp, default 120), ``sweep_s`` (how often a read looks back that far, default 60) and ``settle_s``
+    after its stamp, default 120), ``sweep_s`` (how often a read looks back that far, default 300) and ``settle_s``
     (how long the mark's second is read again, default 3: see connectors.cursors),
     ``page_size`` (default 1000), ``concurrency`` (requests in flight at once, 1 to 15, default 4)."""
 

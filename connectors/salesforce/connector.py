@@ -1,7 +1,7 @@
 """The Salesforce connector: SOQL high-water-mark deltas, the deleted resource, composite ext-id upserts, updates.
 
 Cursors are time cursors (connectors.cursors): changes are read on ``SystemModstamp >= high-water mark``, and
-once a minute (config ``sweep_s``) from ``overlap_s`` (default 120 s) before it, for records that committed
+every five minutes (config ``sweep_s``) from ``overlap_s`` (default 120 s) before it, for records that committed
 late; ordered by SystemModstamp, Id, so a record stamped in the same second as the last one seen is read again
 rather than lost (the hub deduplicates unchanged payloads), until that second has settled (``settle_s``, 3 s after
 the read that first saw it: later reads start after it, and a record of it committed later still is the sweep's).

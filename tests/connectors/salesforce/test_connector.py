@@ -53,9 +53,10 @@ def test_paging_follows_next_records_url(serve_wsgi, credentials) -> None:
 
 def test_delta_reads_from_the_mark_and_sweeps_back_for_late_commits(connector: SalesforceConnector,
                                                                      emulator: Emulator, clock: FakeClock) -> None:
+    connector = SalesforceConnector(base_url=connector.base_url, config={**CONFIG, "sweep_s": 60}, clock=clock)
     full = list(connector.read_changes("Account", None))[-1]
     boundary, start = full.changes[-1], START.isoformat()
-    # A full read counts as a sweep started when it started (START): no sweep due for a minute.
+    # A full read counts as a sweep started when it started (START): no sweep due for a minute (sweep_s).
     assert full.cursor == f"{boundary.modified_at.isoformat()}|{start}|{start}|{start}"
     # Within the minute, reads start at the mark (its second included: stamps are coarse).
     again = list(connector.read_changes("Account", full.cursor))
