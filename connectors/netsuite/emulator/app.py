@@ -10,7 +10,6 @@ check (401 INVALID_LOGIN), the concurrency limit (429), then its handler. Faults
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 import time
 from collections import deque
@@ -20,6 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
+
+import orjson
 
 from connectors.netsuite.emulator import auth, handlers, suiteql
 from connectors.netsuite.emulator.responses import INVALID_LOGIN, Problem, Response, error
@@ -131,7 +132,7 @@ class Emulator:
         headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
         base = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', 'localhost')}"
         try:
-            body: Any = json.loads(raw) if raw and path != auth.TOKEN_PATH else (raw.decode() or None)
+            body: Any = orjson.loads(raw) if raw and path != auth.TOKEN_PATH else (raw.decode() or None)
         except ValueError:
             body = raw.decode("utf-8", "replace")
         with self._lock:

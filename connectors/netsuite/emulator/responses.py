@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
           429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
@@ -33,7 +34,7 @@ class Response:
         elif self.body is None:
             payload, content_type = b"", ""
         else:
-            payload = json.dumps(self.body).encode()
+            payload = orjson.dumps(self.body, option=orjson.OPT_NON_STR_KEYS)
             content_type = "application/vnd.oracle.resource+json; type=error" if self.status >= 400 and (
                 isinstance(self.body, dict) and "o:errorDetails" in self.body) else "application/json; charset=UTF-8"
         headers = [(k, v) for k, v in self.headers.items()]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -10,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
+
+import orjson
 
 from connectors.salesforce.emulator import resources
 from connectors.salesforce.emulator.auth import Sessions, TokenError
@@ -86,7 +87,7 @@ class Emulator:
         if isinstance(body, bytes):
             payload = body
         else:
-            payload = b"" if body is None else json.dumps(body).encode("utf-8")
+            payload = b"" if body is None else orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS)
         headers = [("Content-Type", "application/json;charset=UTF-8"), *headers,
                    ("Content-Length", str(len(payload)))]
         start_response(f"{status} {STATUS_TEXT.get(status, 'Unknown')}", headers)
@@ -106,7 +107,7 @@ class Emulator:
             except TokenError as exc:
                 return 400, {"error": exc.error, "error_description": exc.description}, []
         try:
-            body = json.loads(raw) if raw else None
+            body = orjson.loads(raw) if raw else None
         except ValueError:
             body = raw.decode("utf-8", "replace")
         self.requests.append(LoggedRequest(method, path, params, body))
