@@ -423,14 +423,16 @@ def _match_view(matcher: Matcher, source: SourceRecord) -> MatchRecord:
                        name_keys=name_keys(name), is_active=not source.is_deleted)
 
 
-def match_views_write(*, sources: Sequence[SourceRecord]) -> None:
+def match_views_write(*, sources: Sequence[SourceRecord], matcher: Matcher | None = None) -> None:
     """Write the match views of source records placed without matching (copies the hub wrote to a platform,
-    staged attached), in one statement: later arrivals and re-matches see them like any other copy."""
+    staged attached), or of any records to index again, in one statement: later arrivals and re-matches see
+    them like any other copy. ``matcher``: the rules to write them by (the sources all of its entity type), not
+    the entity type's own."""
     views = []
     for entity_type in dict.fromkeys(s.entity_type for s in sources):
-        matcher = matcher_for(entity_type)
-        if matcher is not None:
-            views += [_match_view(matcher, s) for s in sources if s.entity_type == entity_type]
+        rules = matcher if matcher is not None else matcher_for(entity_type)
+        if rules is not None:
+            views += [_match_view(rules, s) for s in sources if s.entity_type == entity_type]
     common_names_drop(views)
     rows_insert(MatchRecord, views, unique_fields=["source_record"], update_fields=MATCH_VIEW_FIELDS)
 

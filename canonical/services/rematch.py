@@ -10,9 +10,10 @@ resolve), and only clusters of records that had no golden record get new ids. St
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -24,12 +25,12 @@ from canonical.matching.engine import clusters_of
 from canonical.matching.engine import run as engine_run
 from canonical.models import MatchConfiguration, MatchDecision, MatchRecord, NotAMatch, SourceRecord
 from canonical.registry import model_for
+from canonical.services.arrivals import match_views_write
 from canonical.services.golden import golden_record_create, golden_record_recompute
 from canonical.services.matching import (
     Matcher,
     decision_record,
     match_configuration_get,
-    match_record_refresh,
     match_values,
     matcher_from,
 )
@@ -74,10 +75,20 @@ def match_records_rebuild(*, entity_type: str, matcher: Matcher | None = None) -
     matcher = matcher or matcher_from(config)
     count = 0
     sources = SourceRecord.objects.filter(entity_type=entity_type).select_related("system").order_by("pk")
-    for source in sources.iterator(chunk_size=2000):
-        match_record_refresh(source_record=source, matcher=matcher)
-        count += 1
+    for chunk in _chunks(sources.iterator(chunk_size=REBUILD_CHUNK), REBUILD_CHUNK):
+        # A chunk's views in one statement: one by one, each cost a lookup, an upsert and a look at the common
+        # names (8 ms a record; a rule change over 100k records took a quarter of an hour).
+        match_views_write(sources=chunk, matcher=matcher)
+        count += len(chunk)
     return count
+
+
+REBUILD_CHUNK = 2000
+
+
+def _chunks(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    while chunk := list(itertools.islice(rows, size)):
+        yield chunk
 
 
 MIN_TRAINING_RECORDS = 100

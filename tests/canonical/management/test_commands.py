@@ -138,3 +138,36 @@ def test_rematch_bad_rules_file_is_a_clear_error(tmp_path):
 
     with pytest.raises(CommandError, match="invalid rules .*unknown type 'colour'"):
         run("rematch", "client", "--rules", str(path))
+
+
+@pytest.mark.django_db
+def test_rematch_rebuild_writes_every_view_again_as_matching_would():
+    import datetime as dt
+
+    from canonical.models import MatchCommonName, MatchRecord, SourceRecord
+    from canonical.services.golden import source_record_stage
+    from canonical.services.matching import source_record_match
+    from tests.factories.canonical import ConnectedSystemFactory
+
+    system = ConnectedSystemFactory(key="netsuite")
+    for n, (name, domain) in enumerate([("Acme Consulting Limited", "acme.example"), ("Birch & Partners LLP", ""),
+                                        ("Cedar Holdings Group plc", "cedar.example")]):
+        source = source_record_stage(system=system, object_type="customer", external_id=str(n), entity_type="client",
+                                     attributes={"legal_name": name, "website_domain": domain, "country": "GB"},
+                                     payload={"id": n}, source_modified_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+        source_record_match(source_record=source.source_record)
+    fields = ("golden_record_id", "values", "block_keys", "name_key", "name_keys", "is_active")
+    before = {v["source_record_id"]: v for v in MatchRecord.objects.values("source_record_id", *fields)}
+    MatchRecord.objects.all().delete()
+    MatchCommonName.objects.create(entity_type="client", key="~holdings")  # known too common since
+
+    out, err = StringIO(), StringIO()
+    call_command("rematch", "client", "--rebuild", stdout=out, stderr=err)
+
+    after = {v["source_record_id"]: v for v in MatchRecord.objects.values("source_record_id", *fields)}
+    assert "rebuilt 3 match views" in err.getvalue()
+    assert set(after) == set(before) == set(SourceRecord.objects.values_list("pk", flat=True))
+    for pk, view in before.items():
+        expected = {**view, "name_keys": [k for k in view["name_keys"] if k != "~holdings"]}
+        assert after[pk] == expected
+    assert any("~holdings" in view["name_keys"] for view in before.values())
