@@ -10,11 +10,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from canonical.choices import ChangeOperation
 from canonical.models import Client, ConnectedSystem, Contract, Engagement, Milestone, RevenueEvent, SourceRecord
 from canonical.services.changes import change_event_record
 from canonical.services.golden import reference_resolve
+from hub.db import history_rows_insert, rows_update
 
 
 class IdempotencyConflict(ValidationError):
@@ -49,6 +51,7 @@ class RevenueFact:
 
 
 _FACT_FIELDS = ("kind", "amount", "currency", "occurred_on")
+_REFERENCES = ("client", "engagement", "contract", "milestone", "source_system")
 
 
 def revenue_event_record(
@@ -68,13 +71,20 @@ def revenue_event_record(
                 contract=fact.contract, milestone=fact.milestone, source_system=fact.source_system,
                 source_reference=fact.source_reference, description=fact.description,
             )
-            event.full_clean(exclude=["golden_id"])
+            # The references given as records read from the database are not looked up again (one query each;
+            # the foreign keys hold them), nor is the key (read just above; a race ends in the IntegrityError
+            # below), nor the period (worked out from the date, and checked by the database).
+            loaded = [name for name in _REFERENCES if (record := getattr(fact, name)) is not None
+                      and not record._state.adding]
+            event.full_clean(exclude=["golden_id", *loaded], validate_unique=False, validate_constraints=False)
             event._change_reason = reason
             try:
                 with transaction.atomic():
                     event.save()
             except IntegrityError:
-                existing = RevenueEvent.objects.get(idempotency_key=fact.idempotency_key)
+                existing = RevenueEvent.objects.filter(idempotency_key=fact.idempotency_key).first()
+                if existing is None:  # not the key taken meanwhile: a reference gone, say
+                    raise
             else:
                 event.refresh_from_db(fields=["golden_id"])
                 change_event_record(
@@ -93,15 +103,19 @@ def revenue_event_record(
 
 
 def _attach(event: RevenueEvent, source_records: Sequence[SourceRecord]) -> None:
+    """Attach the event's copies to it: in one update and one history statement, however many."""
+    attached, now = [], timezone.now()
     for source in source_records:
         if source.entity_type != event.ENTITY_TYPE:
             raise ValueError(f"source {source} feeds a {source.entity_type}, not a revenue event")
         if source.golden_record_id not in (None, event.pk):
             raise ValueError(f"source {source} already belongs to golden record {source.golden_record_id}")
         if source.golden_record_id != event.pk:
-            source.golden_record_id = event.pk
+            source.golden_record_id, source.last_changed_at = event.pk, now
             source._change_reason = f"attached to {event.golden_id}"
-            source.save(update_fields=["golden_record_id", "last_changed_at"])
+            attached.append(source)
+    rows_update(SourceRecord, attached, ["golden_record_id", "last_changed_at"])
+    history_rows_insert(SourceRecord, attached, update=True)
 
 
 def revenue_event_from_source(*, source_record: SourceRecord, reason: str = "reported by a platform") -> RevenueEvent:

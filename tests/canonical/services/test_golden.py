@@ -193,3 +193,38 @@ def test_a_copy_touched_elsewhere_keeps_the_time_its_unchanged_values_last_chang
     assert touched.attribute_times["industry"] == T0.isoformat()
     assert touched.attribute_times["legal_name"] == (T0 + dt.timedelta(hours=2)).isoformat()
     assert client.industry == "Media"
+
+
+def test_a_revenue_event_attaches_each_of_its_copies_with_its_history(salesforce, netsuite):
+    client = ClientFactory()
+    held = ((netsuite, "INV-7"), (salesforce, "a0X7"))
+    copies = [stage(system, external_id, object_type="invoice", entity_type="revenue_event",
+                    amount="10.00").source_record for system, external_id in held]
+    fact = RevenueFact(idempotency_key="ns:invoice:INV-7", kind="invoice_issued", amount="10.00", currency="GBP",
+                       occurred_on=dt.date(2026, 3, 31), client=client)
+
+    event, created = revenue_event_record(fact=fact, source_records=copies)
+
+    assert created
+    for copy in copies:
+        copy.refresh_from_db()
+        assert copy.golden_record_id == event.pk
+        latest = copy.history.latest()
+        assert (latest.history_type, latest.history_change_reason) == ("~", f"attached to {event.golden_id}")
+        assert latest.golden_record_id == event.pk and latest.last_changed_at == copy.last_changed_at
+
+
+def test_a_revenue_fact_that_is_not_valid_is_refused_whole(db):
+    from django.core.exceptions import ValidationError
+
+    from canonical.models import RevenueEvent
+
+    base = dict(idempotency_key="k", amount="1.00", currency="GBP", occurred_on=dt.date(2026, 3, 31))
+    with pytest.raises(ValidationError) as unsaved:
+        revenue_event_record(fact=RevenueFact(kind="invoice_issued", client=ClientFactory.build(), **base))
+    with pytest.raises(ValidationError) as unknown_kind:
+        revenue_event_record(fact=RevenueFact(kind="barter", client=ClientFactory(), **base))
+
+    assert "client" in unsaved.value.message_dict
+    assert "kind" in unknown_kind.value.message_dict
+    assert not RevenueEvent.objects.exists()
