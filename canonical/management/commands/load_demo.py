@@ -8,7 +8,8 @@ from django.db import models, transaction
 
 from canonical.demo import DemoData, GoldenSpec, SourceCopy, generate
 from canonical.models import ConnectedSystem, RevenueEvent, SourceRecord
-from canonical.services.golden import golden_record_create, source_record_stage
+from canonical.services.arrivals import Arrival, source_records_stage
+from canonical.services.golden import golden_record_create
 from canonical.services.rematch import match_records_rebuild, match_weights_train
 from canonical.services.revenue import RevenueFact, revenue_event_record
 from hub import correlation
@@ -53,13 +54,12 @@ def _load(data: DemoData) -> None:
         systems[spec.key], _ = ConnectedSystem.objects.get_or_create(
             key=spec.key, defaults={"kind": spec.kind, "name": spec.name, "base_url": spec.base_url, "enabled": True}
         )
-    golden = {
-        group: _create(systems, specs)
-        for group, specs in (
-            ("client", data.clients), ("engagement", data.engagements), ("milestone", data.milestones),
-            ("contract", data.contracts),
-        )
-    }
+    groups = (("client", data.clients), ("engagement", data.engagements), ("milestone", data.milestones),
+              ("contract", data.contracts))
+    copies = [(spec.entity_type, copy) for _, specs in groups for spec in specs for copy in spec.sources]
+    copies += [("revenue_event", copy) for event in data.revenue_events for copy in event.sources]
+    staged = _stage(systems, copies)
+    golden = {group: _create(staged, specs) for group, specs in groups}
     for event in data.revenue_events:
         revenue_event_record(
             fact=RevenueFact(
@@ -70,23 +70,33 @@ def _load(data: DemoData) -> None:
                 source_system=systems[event.source_system], source_reference=event.source_reference,
                 description=event.description,
             ),
-            source_records=[_stage(systems, "revenue_event", copy) for copy in event.sources],
+            source_records=[staged[_key(copy)] for copy in event.sources],
             reason=REASON,
         )
 
 
-def _create(systems: Mapping[str, ConnectedSystem], specs: Sequence[GoldenSpec]) -> dict[str, models.Model]:
+def _create(staged: Mapping[tuple[str, str, str], SourceRecord],
+            specs: Sequence[GoldenSpec]) -> dict[str, models.Model]:
     """Golden records in list order, so a record's references resolve to ones created before it."""
-    created = {}
-    for spec in specs:
-        sources = [_stage(systems, spec.entity_type, copy) for copy in spec.sources]
-        created[spec.key] = golden_record_create(entity_type=spec.entity_type, source_records=sources, reason=REASON)
-    return created
+    return {spec.key: golden_record_create(entity_type=spec.entity_type, reason=REASON,
+                                           source_records=[staged[_key(copy)] for copy in spec.sources])
+            for spec in specs}
 
 
-def _stage(systems: Mapping[str, ConnectedSystem], entity_type: str, copy: SourceCopy) -> SourceRecord:
-    return source_record_stage(
-        system=systems[copy.system], object_type=copy.object_type, external_id=copy.external_id,
-        entity_type=entity_type, attributes=copy.attributes, payload=copy.payload,
-        source_modified_at=copy.modified_at, reason=REASON,
-    ).source_record
+def _key(copy: SourceCopy) -> tuple[str, str, str]:
+    return copy.system, copy.object_type, str(copy.external_id)
+
+
+def _stage(systems: Mapping[str, ConnectedSystem], copies: Sequence[tuple[str, SourceCopy]]
+           ) -> dict[tuple[str, str, str], SourceRecord]:
+    """Every platform's copies staged a system at a time, in a few statements each (as a pull stages a page)."""
+    by_system: dict[str, list[tuple[str, SourceCopy]]] = {}
+    for entity_type, copy in copies:
+        by_system.setdefault(copy.system, []).append((entity_type, copy))
+    staged = {}
+    for key, group in by_system.items():
+        arrivals = [Arrival(copy.object_type, str(copy.external_id), entity_type, copy.attributes, copy.payload,
+                            copy.modified_at) for entity_type, copy in group]
+        results = source_records_stage(system=systems[key], arrivals=arrivals, reason=REASON)
+        staged.update((_key(copy), result.source_record) for (_, copy), result in zip(group, results, strict=True))
+    return staged

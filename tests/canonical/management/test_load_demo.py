@@ -4,11 +4,20 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db.models import Count
+from django.db.models import Count, F
 
 from canonical.choices import ContractKind, RevenueEventKind
 from canonical.demo import generate
-from canonical.models import ChangeEvent, Client, Contract, Engagement, Milestone, RevenueEvent, SourceRecord
+from canonical.models import (
+    ChangeEvent,
+    Client,
+    Contract,
+    Engagement,
+    MatchRecord,
+    Milestone,
+    RevenueEvent,
+    SourceRecord,
+)
 from canonical.registry import MODELS
 
 
@@ -40,3 +49,10 @@ def test_load_demo_builds_a_consistent_book_once():
         assert min(r["systems"] for r in per_record) >= 2, entity_type
     assert not SourceRecord.objects.filter(golden_record_id__isnull=True).exists()
     assert ChangeEvent.objects.count() == sum(counts.values())
+    # Each copy's history: staged, then attached to its golden record; each matched one indexed with it.
+    history = SourceRecord.history.model.objects
+    sources = SourceRecord.objects.count()
+    assert history.filter(history_type="+", history_change_reason="demo data").count() == sources
+    assert history.filter(history_type="~", history_change_reason__startswith="attached to ").count() == sources
+    views = MatchRecord.objects.filter(is_active=True, source_record__golden_record_id=F("golden_record_id"))
+    assert views.count() == SourceRecord.objects.exclude(entity_type="revenue_event").count()
