@@ -1,8 +1,9 @@
 """The SOQL subset connectors use, parsed and run against the emulator's records.
 
-``SELECT <fields | FIELDS(ALL)> FROM <Object> [WHERE <field> <op> <literal> [AND ...]]
+``SELECT <fields | FIELDS(ALL) | COUNT()> FROM <Object> [WHERE <field> <op> <literal> [AND ...]]
 [ORDER BY <field> [ASC|DESC][, ...]] [LIMIT n]``. Literals: unquoted ISO datetimes, dates, 'strings',
-numbers, true/false/null. Operators: = != < <= > >=. Anything else is MALFORMED_QUERY, as in Salesforce.
+numbers, true/false/null. Operators: = != < <= > >=. ``COUNT()`` answers the number of rows as ``totalSize``,
+with no records (and takes no ORDER BY here). Anything else is MALFORMED_QUERY, as in Salesforce.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Query:
     conditions: tuple[Condition, ...]
     order: tuple[tuple[str, bool], ...]  # (field, descending)
     limit: int | None
+    count: bool = False  # SELECT COUNT(): the number of rows, no rows
 
 
 def malformed(message: str) -> ApiError:
@@ -86,7 +88,12 @@ def parse(soql: str, store: Store) -> Query:
     requested = [f.strip() for f in match["fields"].split(",")]
     if any(not f for f in requested):
         raise malformed("unexpected token: ','")
-    if [f.upper() for f in requested] == ["FIELDS(ALL)"]:
+    count = [f.upper().replace(" ", "") for f in requested] == ["COUNT()"]
+    if count:
+        if match["order"]:
+            raise malformed("unexpected token: 'ORDER BY' (with COUNT())")
+        fields: tuple[str, ...] = ()
+    elif [f.upper() for f in requested] == ["FIELDS(ALL)"]:
         if limit is None or limit > FIELDS_ALL_LIMIT:
             raise malformed("The SOQL FIELDS function must have a LIMIT of at most 200")
         fields = tuple(sorted(columns - {"Id"}))
@@ -111,7 +118,7 @@ def parse(soql: str, store: Store) -> Query:
         if name not in columns:
             raise ApiError(400, "INVALID_FIELD", f"No such column '{name}' on entity '{object_type}'. If you are "
                            "attempting to use a custom field, be sure to append the '__c' after the custom field name.")
-    return Query(object_type, fields, tuple(conditions), tuple(order), limit)
+    return Query(object_type, fields, tuple(conditions), tuple(order), limit, count)
 
 
 def _comparable(value: Any, like: Any) -> Any:

@@ -24,7 +24,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from simple_salesforce import Salesforce, SalesforceResourceNotFound
+from simple_salesforce import Salesforce, SalesforceMalformedRequest, SalesforceResourceNotFound
 
 from connectors.emulators import QuietHandler, ThreadingServer
 from connectors.salesforce.emulator import Emulator, make_app
@@ -151,3 +151,21 @@ def test_deleted_records_limits_and_usage(sf: Salesforce, org, clock: FakeClock)
     assert limits["DailyApiRequests"]["Max"] == 100000
     usage = sf.api_usage["api-usage"]
     assert (usage.used, usage.total) == (emulator.api_usage, 100000)
+
+
+def test_count_queries_answer_the_number_of_rows_only(sf: Salesforce, org) -> None:
+    emulator, _, _ = org
+    accounts = emulator.store["Account"].values()
+    gb = sum(1 for r in accounts if r.get("BillingCountry") == "United Kingdom" and not r["IsDeleted"])
+    assert 0 < gb < len(emulator.store["Account"])
+
+    every = sf.query("SELECT COUNT() FROM Account")
+    some = sf.query("SELECT count() FROM Account WHERE BillingCountry = 'United Kingdom'")
+    capped = sf.query("SELECT COUNT() FROM Account LIMIT 5")
+
+    assert every == {"totalSize": len(emulator.store["Account"]), "done": True, "records": []}
+    assert (some["totalSize"], some["records"]) == (gb, [])
+    assert capped["totalSize"] == 5
+    with pytest.raises(SalesforceMalformedRequest) as ordered:
+        sf.query("SELECT COUNT() FROM Account ORDER BY Id")
+    assert ordered.value.content[0]["errorCode"] == "MALFORMED_QUERY"
