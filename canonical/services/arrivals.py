@@ -25,7 +25,6 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from canonical.choices import ChangeOperation, MatchOutcome
-from canonical.matching.blocking import name_keys
 from canonical.models import ChangeEvent, ConnectedSystem, MatchDecision, MatchRecord, SourceRecord
 from canonical.registry import model_for
 from canonical.services.changes import change_event_build
@@ -39,17 +38,16 @@ from canonical.services.golden import (
 )
 from canonical.services.matching import (
     CANDIDATE_LIMIT,
+    MATCH_VIEW_FIELDS,
     Matcher,
     Scored,
     _best_per_golden,
     _decide,
-    _name_key,
-    block_keys,
     common_names_drop,
     decision_build,
     key_counts,
     key_holders,
-    match_values,
+    match_view_build,
     matcher_for,
     most_similar,
     potential_match_open,
@@ -60,8 +58,6 @@ from canonical.services.matching import (
 )
 from canonical.services.recompute import golden_records_recompute, source_records_attach
 from hub.db import history_rows_insert, json_safe, rows_insert, rows_update
-
-MATCH_VIEW_FIELDS = ["entity_type", "golden_record_id", "values", "block_keys", "name_key", "name_keys", "is_active"]
 
 
 @dataclass(frozen=True)
@@ -361,7 +357,7 @@ def source_records_prepare(*, sources: Sequence[SourceRecord]) -> Prepared:
         found = keys.setdefault(entity_type, set())
         for source in sources:
             if source.entity_type == entity_type:
-                view = views[source.pk] = _match_view(matcher, source)
+                view = views[source.pk] = match_view_build(matcher, source)
                 found.update(view.block_keys, view.name_keys)
     return Prepared(views, keys)
 
@@ -413,16 +409,6 @@ def _one_at_a_time(source: SourceRecord, reason: str) -> Placement:
         return Placement(source, error=exc)
 
 
-def _match_view(matcher: Matcher, source: SourceRecord) -> MatchRecord:
-    """A source record as matching sees it (not saved)."""
-    values = match_values(matcher, source)
-    name = _name_key(matcher, values)
-    return MatchRecord(source_record_id=source.pk, entity_type=matcher.entity_type,
-                       golden_record_id=source.golden_record_id, values=values,
-                       block_keys=block_keys(matcher.spec, values), name_key=name,
-                       name_keys=name_keys(name), is_active=not source.is_deleted)
-
-
 def match_views_write(*, sources: Sequence[SourceRecord], matcher: Matcher | None = None) -> None:
     """Write the match views of source records placed without matching (copies the hub wrote to a platform,
     staged attached), or of any records to index again, in one statement: later arrivals and re-matches see
@@ -432,7 +418,7 @@ def match_views_write(*, sources: Sequence[SourceRecord], matcher: Matcher | Non
     for entity_type in dict.fromkeys(s.entity_type for s in sources):
         rules = matcher if matcher is not None else matcher_for(entity_type)
         if rules is not None:
-            views += [_match_view(rules, s) for s in sources if s.entity_type == entity_type]
+            views += [match_view_build(rules, s) for s in sources if s.entity_type == entity_type]
     common_names_drop(views)
     rows_insert(MatchRecord, views, unique_fields=["source_record"], update_fields=MATCH_VIEW_FIELDS)
 
@@ -500,7 +486,7 @@ class _Page:
         view = self.prepared.pop(source.pk, None)
         if view is not None and not _references(source):  # a reference resolves to what the page placed so far
             return view
-        return _match_view(self.matcher, source)
+        return match_view_build(self.matcher, source)
 
     def _tf_keys(self, view: MatchRecord) -> list[str]:
         """The keys whose counts scoring reads for this record (as score_against builds them)."""

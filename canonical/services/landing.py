@@ -41,13 +41,12 @@ from canonical.matching.engine import run as engine_run
 from canonical.models import ConnectedSystem, MatchDecision, MatchRecord, SourceRecord
 from canonical.registry import MODELS, model_for
 from canonical.services.arrivals import (
-    MATCH_VIEW_FIELDS,
-    _match_view,
     _references,
     golden_record_build,
     golden_records_write,
 )
 from canonical.services.matching import (
+    MATCH_VIEW_FIELDS,
     Matcher,
     Scored,
     _best_per_golden,
@@ -62,6 +61,7 @@ from canonical.services.matching import (
     key_holders,
     match_lock_acquire,
     match_lock_try,
+    match_view_build,
     matcher_for,
     potential_match_open,
     score_many,
@@ -89,7 +89,7 @@ def source_records_land(*, sources: Sequence[SourceRecord]) -> list[SourceRecord
         if matcher is None or source.golden_record_id is not None or source.is_deleted or _references(source):
             others.append(source)
             continue
-        view = _match_view(matcher, source)
+        view = match_view_build(matcher, source)
         view.is_active, view.golden_record_id = False, None
         views.append(view)
     if views:

@@ -157,18 +157,27 @@ def block_keys(spec: MatchSpec, values: Mapping[str, str]) -> list[str]:
     return keys
 
 
-def match_record_refresh(*, source_record: SourceRecord, matcher: Matcher) -> MatchRecord:
-    values = match_values(matcher, source_record)
+# A match view's fields as matching writes them (all but its source record, the key).
+MATCH_VIEW_FIELDS = ["entity_type", "golden_record_id", "values", "block_keys", "name_key", "name_keys", "is_active"]
+
+
+def match_view_build(matcher: Matcher, source: SourceRecord) -> MatchRecord:
+    """A source record as matching sees it (not saved; its name keys all there, common ones too: see
+    common_names_drop)."""
+    values = match_values(matcher, source)
     name = _name_key(matcher, values)
-    keys = name_keys(name)
-    common = common_names(matcher.entity_type, keys)
+    return MatchRecord(source_record_id=source.pk, entity_type=matcher.entity_type,
+                       golden_record_id=source.golden_record_id, values=values,
+                       block_keys=block_keys(matcher.spec, values), name_key=name,
+                       name_keys=name_keys(name), is_active=not source.is_deleted)
+
+
+def match_record_refresh(*, source_record: SourceRecord, matcher: Matcher) -> MatchRecord:
+    view = match_view_build(matcher, source_record)
+    common_names_drop([view])
     record, _ = MatchRecord.objects.update_or_create(
         source_record=source_record,
-        defaults={
-            "entity_type": matcher.entity_type, "golden_record_id": source_record.golden_record_id,
-            "values": values, "block_keys": block_keys(matcher.spec, values), "name_key": name,
-            "name_keys": [k for k in keys if k not in common], "is_active": not source_record.is_deleted,
-        },
+        defaults={name: getattr(view, name) for name in MATCH_VIEW_FIELDS},
     )
     return record
 
