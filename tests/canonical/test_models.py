@@ -107,3 +107,24 @@ def test_history_records_reason_and_correlation_id(db):
     assert latest.history_change_reason == "steward fix"
     assert latest.correlation_id == first.correlation_id == "req-42"
     assert Client.history.filter(correlation_id="req-42").count() == 2
+
+
+def test_analyze_keeps_no_statistics_for_documents_but_does_for_the_columns_queries_filter_on(db):
+    from django.db import connection
+
+    system = ConnectedSystemFactory()
+    for n in range(30):
+        SourceRecordFactory(system=system, external_id=f"X{n}", payload={"Id": f"X{n}", "Name": f"Company {n}"})
+    ClientFactory.create_batch(5)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE canonical_sourcerecord")
+        cursor.execute("ANALYZE canonical_client")
+        cursor.execute("SELECT tablename, attname FROM pg_stats WHERE tablename IN "
+                       "('canonical_sourcerecord', 'canonical_client')")
+        analysed = set(cursor.fetchall())
+
+    assert ("canonical_sourcerecord", "external_id") in analysed
+    assert ("canonical_client", "legal_name") in analysed
+    for column in ("payload", "attributes", "attribute_times"):
+        assert ("canonical_sourcerecord", column) not in analysed
+    assert ("canonical_client", "lineage") not in analysed
