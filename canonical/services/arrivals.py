@@ -409,20 +409,6 @@ def _one_at_a_time(source: SourceRecord, reason: str) -> Placement:
         return Placement(source, error=exc)
 
 
-def match_views_write(*, sources: Sequence[SourceRecord], matcher: Matcher | None = None) -> None:
-    """Write the match views of source records placed without matching (copies the hub wrote to a platform,
-    staged attached), or of any records to index again, in one statement: later arrivals and re-matches see
-    them like any other copy. ``matcher``: the rules to write them by (the sources all of its entity type), not
-    the entity type's own."""
-    views = []
-    for entity_type in dict.fromkeys(s.entity_type for s in sources):
-        rules = matcher if matcher is not None else matcher_for(entity_type)
-        if rules is not None:
-            views += [match_view_build(rules, s) for s in sources if s.entity_type == entity_type]
-    common_names_drop(views)
-    rows_insert(MatchRecord, views, unique_fields=["source_record"], update_fields=MATCH_VIEW_FIELDS)
-
-
 def _references(source: SourceRecord) -> list[tuple[str, str, str]]:
     """(system key, object type, external id) of each record the source refers to."""
     return [(v.get("system") or source.system.key, str(v.get("object_type")), str(v.get("external_id")))

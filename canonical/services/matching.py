@@ -49,6 +49,7 @@ from canonical.services.golden import (
 )
 from canonical.services.revenue import revenue_event_from_source
 from hub import correlation
+from hub.db import rows_insert
 
 SEED_PATH = Path(__file__).resolve().parent.parent / "seeds" / "match_rules.json"
 CANDIDATE_LIMIT = 100
@@ -180,6 +181,60 @@ def match_record_refresh(*, source_record: SourceRecord, matcher: Matcher) -> Ma
         defaults={name: getattr(view, name) for name in MATCH_VIEW_FIELDS},
     )
     return record
+
+
+def match_views_write(*, sources: Sequence[SourceRecord], matcher: Matcher | None = None) -> None:
+    """Write the match views of source records placed without matching, or of any records to index again, in one
+    statement: later arrivals and re-matches see them like any other copy. ``matcher``: the rules to write them by
+    (the sources all of its entity type), not the entity type's own."""
+    views = []
+    for entity_type in dict.fromkeys(s.entity_type for s in sources):
+        rules = matcher if matcher is not None else matcher_for(entity_type)
+        if rules is not None:
+            views += [match_view_build(rules, s) for s in sources if s.entity_type == entity_type]
+    common_names_drop(views)
+    rows_insert(MatchRecord, views, unique_fields=["source_record"], update_fields=MATCH_VIEW_FIELDS)
+
+
+def copy_views_write(*, sources: Sequence[SourceRecord]) -> None:
+    """The match views of copies the hub wrote to a platform, attached to the golden record they copy: only of
+    those whose golden record has no live view yet.
+
+    Such a copy holds what the hub wrote, its golden record's own values as the platform maps them, so the view
+    the golden record has finds everything the copy's would (the same record, by the same keys): writing it too
+    cost a view and its keys per record delivered, and counted each delivered client once more in every key's
+    term frequency. A
+    golden record about to lose its only live view (a steward moving a copy out, a re-match) has its copies'
+    views written first (``golden_views_complete``)."""
+    viewed = _viewed({(s.entity_type, s.golden_record_id) for s in sources if s.golden_record_id is not None})
+    match_views_write(sources=[s for s in sources if (s.entity_type, s.golden_record_id) not in viewed])
+
+
+def golden_views_complete(*, entity_type: str, golden_pks: Iterable[Any] | None = None) -> int:
+    """Write the missing match views of the active sources of these golden records (of every golden record of the
+    entity type without ``golden_pks``): before a source is moved out of a golden record, or sources re-matched,
+    every copy must be seen by matching, each by its own view (see ``copy_views_write``). Returns how many."""
+    bare = SourceRecord.objects.filter(entity_type=entity_type, is_deleted=False, golden_record_id__isnull=False,
+                                       match_record__isnull=True)
+    if golden_pks is not None:
+        pks = [pk for pk in set(golden_pks) if pk is not None]
+        if not pks:
+            return 0
+        bare = bare.filter(golden_record_id__any=pks)
+    sources = list(bare.select_related("system").defer("payload"))
+    match_views_write(sources=sources)
+    return len(sources)
+
+
+def _viewed(goldens: set[tuple[str, Any]]) -> set[tuple[str, Any]]:
+    """Of these (entity type, golden record pk), those with a live match view."""
+    found: set[tuple[str, Any]] = set()
+    for entity_type in {t for t, _ in goldens}:
+        pks = [pk for t, pk in goldens if t == entity_type]
+        found.update((entity_type, pk) for pk in MatchRecord.objects.filter(
+            entity_type=entity_type, golden_record_id__any=pks, is_active=True)
+            .values_list("golden_record_id", flat=True).distinct())
+    return found
 
 
 def _name_key(matcher: Matcher, values: Mapping[str, str]) -> str:

@@ -18,7 +18,7 @@ from canonical.models import MatchDecision, MatchRecord, NotAMatch, PotentialMat
 from canonical.registry import model_for
 from canonical.services.changes import change_event_record
 from canonical.services.golden import golden_record_create, golden_record_recompute
-from canonical.services.matching import decision_record, ordered_pair
+from canonical.services.matching import decision_record, golden_views_complete, ordered_pair
 
 
 def _lock(model: type[models.Model], *pks: Any) -> list[models.Model]:
@@ -110,6 +110,7 @@ def golden_record_unmerge_record(*, merged: models.Model, actor: str, reason: st
             raise ValidationError(f"{merged.golden_id} is not merged into another record")
         survivor = model.objects.select_for_update().get(pk=merged.merged_into_id)
         text = f"undid the merge of {merged.golden_id} into {survivor.golden_id} by {actor}: {reason}"
+        golden_views_complete(entity_type=model.ENTITY_TYPE, golden_pks=[survivor.pk])  # each moves with its view
         brought = MatchDecision.objects.filter(
             outcome=MatchOutcome.STEWARD_MERGE, golden_record_id=survivor.pk,
             reason__startswith=f"merged {merged.golden_id} into {survivor.golden_id}",
@@ -153,6 +154,8 @@ def source_record_unmerge(*, source_record: SourceRecord, actor: str, reason: st
         if source.golden_record_id is None:
             raise ValidationError("this source record is not in a golden record")
         old = model.objects.select_for_update().get(pk=source.golden_record_id)
+        # Both records keep a view matching finds them by, whichever copy moves (see copy_views_write).
+        golden_views_complete(entity_type=source.entity_type, golden_pks=[old.pk])
         if SourceRecord.objects.filter(entity_type=source.entity_type, golden_record_id=old.pk,
                                        is_deleted=False).count() < 2 and into is None:
             raise ValidationError(f"{old.golden_id} has no other source: there is nothing to unmerge it from")

@@ -25,13 +25,14 @@ from canonical.matching.engine import clusters_of
 from canonical.matching.engine import run as engine_run
 from canonical.models import MatchConfiguration, MatchDecision, MatchRecord, NotAMatch, SourceRecord
 from canonical.registry import model_for
-from canonical.services.arrivals import match_views_write
 from canonical.services.golden import golden_record_create, golden_record_recompute
 from canonical.services.matching import (
     Matcher,
     decision_record,
+    golden_views_complete,
     match_configuration_get,
     match_values,
+    match_views_write,
     matcher_from,
 )
 from canonical.services.merge import golden_record_point, golden_record_references_move
@@ -200,6 +201,9 @@ def entity_rematch(*, entity_type: str, spec: Mapping[str, Any] | None = None, a
     if config is None:
         raise ValueError(f"{entity_type} records are not matched (no match rules)")
     matcher = matcher_from(config, spec)
+    # Every copy re-matched by its own view, the copies the hub wrote too (see copy_views_write): a golden record
+    # whose viewed source moves away keeps no copy behind, unseen.
+    golden_views_complete(entity_type=entity_type)
     ids, goldens, values = _population(matcher, rebuild_values=spec is not None)
     n = len(ids)
     columns = {f.name: [v.get(f.name, "") for v in values] for f in matcher.spec.fields}

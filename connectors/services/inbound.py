@@ -27,7 +27,6 @@ from canonical.registry import model_for
 from canonical.services.arrivals import (
     Arrival,
     arrivals_changing,
-    match_views_write,
     source_records_match,
     source_records_prepare,
     source_records_repayload,
@@ -47,6 +46,7 @@ from canonical.services.landing import (
     source_records_land,
 )
 from canonical.services.matching import (
+    copy_views_write,
     match_claims_acquire,
     match_lock_acquire,
     parked_sources_match,
@@ -240,7 +240,7 @@ def _hub_written_attach(stream: Stream, sources: Sequence[SourceRecord], hub_ids
             continue
         result = source_records_attach(pairs=pairs, entity_type=entity_type, reason=f"{reason}: carries the hub's id")
         placed = [s for s, pk in pairs if pk not in result.errors]
-        match_views_write(sources=placed)
+        copy_views_write(sources=placed)
         attached.update(s.pk for s in placed)
         if any(result.values()):
             outbound_relay_on_commit()

@@ -30,8 +30,9 @@ from django.utils import timezone
 
 from canonical.models import ChangeEvent, SourceRecord
 from canonical.registry import model_for
-from canonical.services.arrivals import Arrival, match_views_write, source_records_stage
+from canonical.services.arrivals import Arrival, source_records_stage
 from canonical.services.changes import change_events_sequence
+from canonical.services.matching import copy_views_write
 from canonical.services.recompute import source_records_attach
 from connectors.base import Connector, Upsert, WriteResult
 from connectors.errors import ConnectorError, RateLimited, Retryable
@@ -443,7 +444,8 @@ def _write_back(subscription: Subscription, written: Sequence[Written]) -> None:
         pairs = [(s.source_record, w.delivery.record_id) for (w, _), s in zip(new, staged, strict=True)
                  if s.source_record.golden_record_id is None]
         _attach(subscription, pairs)
-        match_views_write(sources=[s.source_record for s in staged if s.source_record.golden_record_id])
+        # Each holds what the hub wrote: its golden record's values, as the platform maps them (copy_views_write).
+        copy_views_write(sources=[s.source_record for s in staged if s.source_record.golden_record_id])
 
 
 def _agrees(written: Written) -> bool:

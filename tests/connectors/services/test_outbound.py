@@ -7,7 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from canonical.models import Client, MatchRecord, SourceRecord
+from canonical.models import Client, MatchDecision, MatchRecord, SourceRecord
 from canonical.services.golden import golden_record_recompute, source_record_stage
 from canonical.services.matching import source_record_match
 from connectors.models import Delivery, DeliveryStatus, Subscription
@@ -40,6 +40,12 @@ def erp_client(name="Wingtip Toys Limited", external_id="9001"):
     source_record_match(source_record=source)
     source.refresh_from_db()
     return Client.objects.get(pk=source.golden_record_id), source
+
+
+def found_by(source):
+    """The golden record matching found for a source record: the one it joined, or the one it resembles."""
+    decision = MatchDecision.objects.filter(source_record=source).latest("created_at")
+    return decision.candidate_golden_id or decision.golden_record_id
 
 
 def deliver_all():
@@ -85,20 +91,51 @@ def test_reading_back_what_the_hub_wrote_changes_nothing_and_sends_nothing(sales
 
 def test_the_copy_the_hub_wrote_is_matchable_and_reading_it_back_rewrites_nothing_of_its_golden_record(salesforce):
     emulator, system = salesforce
-    client, _ = erp_client()
+    client, origin = erp_client()
     outbox_relay()
     deliver_all()
     copy = SourceRecord.objects.get(system=system, golden_record_id=client.pk)
-    assert copy.match_record.golden_record_id == client.pk
-    history, view = client.history.count(), copy.match_record.values
+    # The copy holds the golden record's own values: the view of the copy it was made from stands for it.
+    assert not MatchRecord.objects.filter(pk=copy.pk).exists()
+    assert MatchRecord.objects.get(pk=origin.pk).golden_record_id == client.pk
+    history = client.history.count()
 
     for stream in streams_ensure(system=system):
         stream_sync(stream=stream)
-
     copy.refresh_from_db()
+    twin = source_record_stage(system=origin.system, object_type="customer", external_id="9002", entity_type="client",
+                               attributes={"legal_name": "Wingtip Toys Limited", "country": "GB",
+                                           "website_domain": "wingtip.co.uk"},
+                               payload={"id": "9002"}, source_modified_at=T0).source_record
+    source_record_match(source_record=twin)
+    twin.refresh_from_db()
+
     assert copy.payload["Hub_Id__c"] == client.golden_id  # the platform's own copy of the record now
     assert client.history.count() == history
-    assert MatchRecord.objects.get(pk=copy.pk).values == view
+    assert found_by(twin) == client.pk  # matchable: a third copy of the client finds its golden record
+
+
+def test_a_golden_record_left_with_only_the_copy_the_hub_wrote_is_still_found(salesforce):
+    from canonical.services.merge import source_record_unmerge
+
+    emulator, system = salesforce
+    client, origin = erp_client()
+    outbox_relay()
+    deliver_all()
+    copy = SourceRecord.objects.get(system=system, golden_record_id=client.pk)
+    assert not MatchRecord.objects.filter(pk=copy.pk).exists()
+
+    moved = source_record_unmerge(source_record=origin, actor="steward", reason="not this client")
+    copy.refresh_from_db()
+    arrival = source_record_stage(system=system, object_type="Account", external_id="001000000000999",
+                                  entity_type="client", attributes=copy.attributes, payload={"Id": "001000000000999"},
+                                  source_modified_at=T0).source_record
+    source_record_match(source_record=arrival)
+    arrival.refresh_from_db()
+
+    assert MatchRecord.objects.get(pk=copy.pk).golden_record_id == client.pk  # viewed now: it alone stands for it
+    assert MatchRecord.objects.get(pk=origin.pk).golden_record_id == moved.pk
+    assert found_by(arrival) == client.pk  # by the copy's view, the only one left with those values
 
 
 def test_failures_retry_then_dead_letter_then_replay_delivers(salesforce):
@@ -142,3 +179,18 @@ def test_an_older_version_never_overwrites_a_newer_one(salesforce):
 def test_replay_needs_a_target(db):
     with pytest.raises(Exception, match="name delivery ids"):
         call_command("replay")
+
+
+def test_a_re_match_sees_the_copies_the_hub_wrote(salesforce):
+    from canonical.services.rematch import entity_rematch
+
+    emulator, system = salesforce
+    client, origin = erp_client()
+    outbox_relay()
+    deliver_all()
+    copy = SourceRecord.objects.get(system=system, golden_record_id=client.pk)
+
+    report = entity_rematch(entity_type="client")
+
+    assert report.records == 2  # the copy is re-matched by its own view, as every source record is
+    assert MatchRecord.objects.get(pk=copy.pk).golden_record_id == client.pk
