@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import operator
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -239,7 +240,10 @@ def rows_insert(model: type[models.Model], rows: Sequence[models.Model], *, igno
     for field in meta.concrete_fields:
         if field.primary_key and numbered:
             continue
-        values = [field.pre_save(row, True) for row in rows]
+        if type(field).pre_save is models.Field.pre_save:  # the attribute as it is: read in C, row after row
+            values = list(map(operator.attrgetter(field.attname), rows))
+        else:  # auto_now and the like set it
+            values = [field.pre_save(row, True) for row in rows]
         defaults = [isinstance(v, DatabaseDefault) for v in values]
         if all(defaults):
             from_database.append(field.name)
