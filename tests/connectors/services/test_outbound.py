@@ -89,12 +89,26 @@ def test_reading_back_what_the_hub_wrote_changes_nothing_and_sends_nothing(sales
     assert Delivery.objects.count() == 1
 
 
-def test_the_copy_the_hub_wrote_is_matchable_and_reading_it_back_rewrites_nothing_of_its_golden_record(salesforce):
-    emulator, system = salesforce
+def delivered(system):
+    """A client made from an ERP record and delivered to Salesforce: (the client, its ERP copy, the copy written)."""
     client, origin = erp_client()
     outbox_relay()
     deliver_all()
-    copy = SourceRecord.objects.get(system=system, golden_record_id=client.pk)
+    return client, origin, SourceRecord.objects.get(system=system, golden_record_id=client.pk)
+
+
+def arrived(system, object_type, external_id, attributes):
+    """A record of the platform staged and matched as a pull would."""
+    source = source_record_stage(system=system, object_type=object_type, external_id=external_id,
+                                 entity_type="client", attributes=attributes, payload={"id": external_id},
+                                 source_modified_at=T0).source_record
+    source_record_match(source_record=source)
+    return source
+
+
+def test_the_copy_the_hub_wrote_is_matchable_and_reading_it_back_rewrites_nothing_of_its_golden_record(salesforce):
+    emulator, system = salesforce
+    client, origin, copy = delivered(system)
     # The copy holds the golden record's own values: the view of the copy it was made from stands for it.
     assert not MatchRecord.objects.filter(pk=copy.pk).exists()
     assert MatchRecord.objects.get(pk=origin.pk).golden_record_id == client.pk
@@ -103,12 +117,7 @@ def test_the_copy_the_hub_wrote_is_matchable_and_reading_it_back_rewrites_nothin
     for stream in streams_ensure(system=system):
         stream_sync(stream=stream)
     copy.refresh_from_db()
-    twin = source_record_stage(system=origin.system, object_type="customer", external_id="9002", entity_type="client",
-                               attributes={"legal_name": "Wingtip Toys Limited", "country": "GB",
-                                           "website_domain": "wingtip.co.uk"},
-                               payload={"id": "9002"}, source_modified_at=T0).source_record
-    source_record_match(source_record=twin)
-    twin.refresh_from_db()
+    twin = arrived(origin.system, "customer", "9002", origin.attributes)
 
     assert copy.payload["Hub_Id__c"] == client.golden_id  # the platform's own copy of the record now
     assert client.history.count() == history
@@ -119,19 +128,12 @@ def test_a_golden_record_left_with_only_the_copy_the_hub_wrote_is_still_found(sa
     from canonical.services.merge import source_record_unmerge
 
     emulator, system = salesforce
-    client, origin = erp_client()
-    outbox_relay()
-    deliver_all()
-    copy = SourceRecord.objects.get(system=system, golden_record_id=client.pk)
+    client, origin, copy = delivered(system)
     assert not MatchRecord.objects.filter(pk=copy.pk).exists()
 
     moved = source_record_unmerge(source_record=origin, actor="steward", reason="not this client")
     copy.refresh_from_db()
-    arrival = source_record_stage(system=system, object_type="Account", external_id="001000000000999",
-                                  entity_type="client", attributes=copy.attributes, payload={"Id": "001000000000999"},
-                                  source_modified_at=T0).source_record
-    source_record_match(source_record=arrival)
-    arrival.refresh_from_db()
+    arrival = arrived(system, "Account", "001000000000999", copy.attributes)
 
     assert MatchRecord.objects.get(pk=copy.pk).golden_record_id == client.pk  # viewed now: it alone stands for it
     assert MatchRecord.objects.get(pk=origin.pk).golden_record_id == moved.pk
@@ -185,10 +187,7 @@ def test_a_re_match_sees_the_copies_the_hub_wrote(salesforce):
     from canonical.services.rematch import entity_rematch
 
     emulator, system = salesforce
-    client, origin = erp_client()
-    outbox_relay()
-    deliver_all()
-    copy = SourceRecord.objects.get(system=system, golden_record_id=client.pk)
+    client, _, copy = delivered(system)
 
     report = entity_rematch(entity_type="client")
 
