@@ -8,6 +8,7 @@ so matching one record never scans the table, and online and batch reach the sam
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -203,9 +204,8 @@ def copy_views_write(*, sources: Sequence[SourceRecord]) -> None:
     Such a copy holds what the hub wrote, its golden record's own values as the platform maps them, so the view
     the golden record has finds everything the copy's would (the same record, by the same keys): writing it too
     cost a view and its keys per record delivered, and counted each delivered client once more in every key's
-    term frequency. A
-    golden record about to lose its only live view (a steward moving a copy out, a re-match) has its copies'
-    views written first (``golden_views_complete``)."""
+    term frequency. A golden record about to lose its only live view (a steward moving a copy out, a re-match)
+    has its copies' views written first (``golden_views_complete``)."""
     viewed = _viewed({(s.entity_type, s.golden_record_id) for s in sources if s.golden_record_id is not None})
     match_views_write(sources=[s for s in sources if (s.entity_type, s.golden_record_id) not in viewed])
 
@@ -221,9 +221,15 @@ def golden_views_complete(*, entity_type: str, golden_pks: Iterable[Any] | None 
         if not pks:
             return 0
         bare = bare.filter(golden_record_id__any=pks)
-    sources = list(bare.select_related("system").defer("payload"))
-    match_views_write(sources=sources)
-    return len(sources)
+    written = 0
+    rows = bare.select_related("system").defer("payload").order_by("pk").iterator(chunk_size=VIEWS_CHUNK)
+    while chunk := list(itertools.islice(rows, VIEWS_CHUNK)):  # a whole load's copies may be missing theirs
+        match_views_write(sources=chunk)
+        written += len(chunk)
+    return written
+
+
+VIEWS_CHUNK = 2000
 
 
 def _viewed(goldens: set[tuple[str, Any]]) -> set[tuple[str, Any]]:
